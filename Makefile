@@ -1,0 +1,34 @@
+# Two commands do all the set-up: `make demo` and `make test`. Both create .venv and install into it once;
+# a stamp file makes the second run skip pip entirely.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.demo-installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e .
+	touch $@
+
+# torch first and alone: the pinned 2.13.0 is a CPU build on this disk; resolving it later could pull CUDA.
+$(VENV)/.test-installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) torch==2.13.0
+	$(PIP) -e '.[dev,train]'
+	touch $@ $(VENV)/.demo-installed
+
+demo: $(VENV)/.demo-installed
+	$(BIN)/aoi demo
+
+test: $(VENV)/.test-installed
+	$(BIN)/ruff check aoi tests benchmarks
+	$(BIN)/pytest -m "not gpu and not live and not llm" -p no:cacheprovider
+
+bench: $(VENV)/.demo-installed
+	$(BIN)/python benchmarks/sim_speed.py
+
+clean:
+	rm -rf $(VENV)

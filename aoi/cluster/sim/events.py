@@ -1,0 +1,58 @@
+"""Kubernetes events as the real components emit them: deduplicated by (object, reason, message) with a count.
+
+Events age out after an hour, like the API server's default TTL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aoi.cluster.sim.clock import TICK_SECONDS, rfc3339
+from aoi.cluster.sim.store import ObjectStore
+
+EVENT_TTL_TICKS = 3600 // TICK_SECONDS
+
+
+class EventRecorder:
+    def __init__(self, store: ObjectStore, clock: Any) -> None:
+        self._store = store
+        self._clock = clock
+
+    def emit(self, obj: dict[str, Any], reason: str, message: str, *, type_: str = "Normal",
+             component: str = "kubelet", host: str | None = None, field_path: str | None = None) -> None:
+        meta = obj["metadata"]
+        namespace = meta.get("namespace") or "default"
+        now = rfc3339(self._clock.now)
+        for ev in self._store.list("Event", namespace):
+            inv = ev["involvedObject"]
+            if (inv["uid"] == meta.get("uid") and ev["reason"] == reason and ev["message"] == message
+                    and inv.get("fieldPath") == field_path):
+                ev["count"] += 1
+                ev["lastTimestamp"] = now
+                self._store.touch(ev)
+                return
+        involved = {"kind": obj["kind"], "namespace": namespace, "name": meta["name"], "uid": meta.get("uid", ""),
+                    "apiVersion": obj.get("apiVersion", "v1"), "resourceVersion": meta.get("resourceVersion", "")}
+        if field_path:
+            involved["fieldPath"] = field_path
+        source = {"component": component}
+        if host:
+            source["host"] = host
+        self._store.create({
+            "kind": "Event",
+            "metadata": {"name": f"{meta['name']}.{self._store.random_suffix(16).replace('z', 'a')}",
+                         "namespace": namespace},
+            "involvedObject": involved, "reason": reason, "message": message, "type": type_,
+            "source": source, "count": 1, "firstTimestamp": now, "lastTimestamp": now,
+            "reportingComponent": component, "reportingInstance": host or "",
+        })
+
+    def expire(self) -> None:
+        cutoff = self._clock.tick - EVENT_TTL_TICKS
+        if cutoff <= 0:
+            return
+        cutoff_time = rfc3339(self._clock.now.__class__.fromtimestamp(
+            self._clock.now.timestamp() - EVENT_TTL_TICKS * TICK_SECONDS, self._clock.now.tzinfo))
+        for ev in self._store.list("Event"):
+            if ev["lastTimestamp"] < cutoff_time:
+                self._store.delete("Event", ev["metadata"]["namespace"], ev["metadata"]["name"])

@@ -1,0 +1,478 @@
+"""The kubelet: pull images, check container config, start programs, run probes, restart with back-off.
+
+Container states are derived from the spec and the world — whether the image exists, whether referenced
+Secrets/ConfigMaps exist, what the program does when it starts (reach its database? open its data directory?),
+whether the probes hit a listening port with the right protocol in time — never set by a fault directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aoi.cluster.sim import logs
+from aoi.cluster.sim.clock import TICK_SECONDS, rfc3339
+from aoi.cluster.sim.controllers import active
+from aoi.cluster.sim.datastores import datastore_error
+from aoi.cluster.sim.events import EventRecorder
+from aoi.cluster.sim.network import connect
+from aoi.cluster.sim.programs import ImageCatalog, Program, resolve_address
+from aoi.cluster.sim.quantity import mebibytes
+from aoi.cluster.sim.state import ContainerRuntime, SimState
+
+MAX_BACKOFF = 300
+DELETE_AFTER_TICKS = 1
+
+
+@dataclass(slots=True)
+class StartOutcome:
+    """What happens after a program starts: keeps running, or exits after `after_ticks` with a code and logs."""
+
+    exit_code: int = 0
+    reason: str = ""
+    after_ticks: int = 0
+    lines: tuple[str, ...] = ()
+
+    @property
+    def crashes(self) -> bool:
+        return bool(self.reason)
+
+
+def run_kubelets(state: SimState, catalog: ImageCatalog, events: EventRecorder) -> None:
+    for pod in state.store.list("Pod"):
+        node = pod["spec"].get("nodeName")
+        if not node or not state.nodes[node].kubelet:
+            continue
+        if pod["metadata"].get("deletionTimestamp"):
+            _finish_deletion(state, pod)
+            continue
+        if not active(pod):
+            continue
+        sync_pod(state, catalog, events, pod)
+
+
+def _finish_deletion(state: SimState, pod: dict[str, Any]) -> None:
+    key = f"deleting/{pod['metadata']['uid']}"
+    seen = state.extra.setdefault("deleting", {})
+    if key not in seen:
+        seen[key] = state.clock.tick
+        for status in pod["status"].get("containerStatuses") or []:
+            status["ready"] = False
+        for cond in pod["status"].get("conditions") or []:
+            if cond["type"] in ("Ready", "ContainersReady"):
+                cond["status"] = "False"
+        for rt in state.containers.get(pod["metadata"]["uid"], {}).values():
+            rt.listen_port = None
+        state.store.touch(pod)
+        return
+    if state.clock.tick - seen[key] >= DELETE_AFTER_TICKS:
+        del seen[key]
+        state.store.delete("Pod", pod["metadata"]["namespace"], pod["metadata"]["name"])
+        state.containers.pop(pod["metadata"]["uid"], None)
+        state.telemetry.drop_pod(pod["metadata"]["namespace"], pod["metadata"]["name"])
+
+
+def sync_pod(state: SimState, catalog: ImageCatalog, events: EventRecorder, pod: dict[str, Any]) -> None:
+    uid = pod["metadata"]["uid"]
+    runtimes = state.containers.setdefault(uid, {})
+    node = pod["spec"]["nodeName"]
+    agents = state.nodes[node]
+    mount_error = _mount_error(state, pod)
+    if mount_error:
+        events.emit(pod, "FailedMount", mount_error, type_="Warning", host=node)
+    for spec in pod["spec"]["containers"]:
+        rt = runtimes.setdefault(spec["name"], ContainerRuntime())
+        if mount_error or not agents.containerd:
+            continue
+        _sync_container(state, catalog, events, pod, spec, rt)
+    _pod_status(state, pod, runtimes, mount_error)
+
+
+def _sync_container(state: SimState, catalog: ImageCatalog, events: EventRecorder, pod: dict[str, Any],
+                    spec: dict[str, Any], rt: ContainerRuntime) -> None:
+    tick = state.clock.tick
+    node = pod["spec"]["nodeName"]
+    name = spec["name"]
+    path = f"spec.containers{{{name}}}"
+    image = spec["image"]
+    if rt.started_tick is not None:  # running
+        _run_running(state, catalog, events, pod, spec, rt)
+        return
+    if tick < rt.next_start_tick:
+        return
+    if not rt.image_pulled:
+        cached = image in state.images_on_node.setdefault(node, set())
+        if cached and spec.get("imagePullPolicy", "IfNotPresent") != "Always":
+            rt.image_pulled = True
+            events.emit(pod, "Pulled", f'Container image "{image}" already present on machine', field_path=path,
+                        host=node)
+        else:
+            events.emit(pod, "Pulling", f'Pulling image "{image}"', field_path=path, host=node)
+            secrets = [s.get("name", "") for s in pod["spec"].get("imagePullSecrets") or []]
+            result = catalog.pull(image, secrets, lambda s: state.store.get(
+                "Secret", pod["metadata"]["namespace"], s) is not None)
+            if not result.ok:
+                events.emit(pod, "Failed", result.message, type_="Warning", field_path=path, host=node)
+                events.emit(pod, "Failed", "Error: ErrImagePull", type_="Warning", field_path=path, host=node)
+                if rt.last_error in ("ErrImagePull", "ImagePullBackOff"):
+                    events.emit(pod, "BackOff", f'Back-off pulling image "{image}"', field_path=path, host=node)
+                    events.emit(pod, "Failed", "Error: ImagePullBackOff", type_="Warning", field_path=path, host=node)
+                rt.last_error = "ErrImagePull"
+                _back_off(rt, tick)
+                return
+            rt.image_pulled = True
+            state.images_on_node[node].add(image)
+            events.emit(pod, "Pulled", f'Successfully pulled image "{image}" in 1.03s (1.03s including waiting). '
+                        f"Image size: 48213562 bytes.", field_path=path, host=node)
+    config_error = _config_error(state, pod, spec)
+    if config_error:
+        rt.last_error = "CreateContainerConfigError"
+        rt.exit_reason = config_error
+        events.emit(pod, "Failed", f"Error: {config_error}", type_="Warning", field_path=path, host=node)
+        rt.next_start_tick = tick + 2
+        return
+    env = container_env(state, pod, spec)
+    program = catalog.program(image, spec.get("command"), env)
+    if isinstance(program, str):
+        events.emit(pod, "Created", f"Created container {name}", field_path=path, host=node)
+        events.emit(pod, "Failed", f"Error: {program}", type_="Warning", field_path=path, host=node)
+        _terminated(state, events, pod, spec, rt, 128, "StartError", program, started=False)
+        return
+    events.emit(pod, "Created", f"Created container {name}", field_path=path, host=node)
+    events.emit(pod, "Started", f"Started container {name}", field_path=path, host=node)
+    rt.started_tick = tick
+    rt.last_error = ""
+    rt.liveness_failures = rt.readiness_failures = 0
+    outcome = start_outcome(state, pod, spec, program, env)
+    style = program.behaviour.log_style
+    for line in logs.startup_lines(style, program.behaviour, program.listen_port):
+        state.telemetry.log(pod["metadata"]["namespace"], pod["metadata"]["name"], name, rt.restarts, tick, line,
+                            False)
+    rt.exit_after_tick = tick + outcome.after_ticks if outcome.crashes else None
+    rt.exit_code, rt.exit_reason = outcome.exit_code, outcome.reason
+    state.extra.setdefault("crash_lines", {})[f"{pod['metadata']['uid']}/{name}"] = list(outcome.lines)
+    state.extra.setdefault("programs", {})[f"{pod['metadata']['uid']}/{name}"] = program
+
+
+def _run_running(state: SimState, catalog: ImageCatalog, events: EventRecorder, pod: dict[str, Any],
+                 spec: dict[str, Any], rt: ContainerRuntime) -> None:
+    tick = state.clock.tick
+    key = f"{pod['metadata']['uid']}/{spec['name']}"
+    program: Program = state.extra["programs"][key]
+    comp = program.behaviour
+    assert rt.started_tick is not None
+    up_seconds = (tick - rt.started_tick) * TICK_SECONDS
+    if rt.exit_after_tick is not None and tick >= rt.exit_after_tick:
+        for line in state.extra.get("crash_lines", {}).get(key, []):
+            state.telemetry.log(pod["metadata"]["namespace"], pod["metadata"]["name"], spec["name"], rt.restarts,
+                                tick, line, True)
+        _terminated(state, events, pod, spec, rt, rt.exit_code, rt.exit_reason, "")
+        return
+    if up_seconds >= comp.startup_seconds and rt.exit_after_tick is None:
+        rt.listen_port = program.listen_port
+    limit = mebibytes(spec.get("resources", {}).get("limits", {}).get("memory"))
+    if limit and rt.memory_mib > limit:
+        state.telemetry.log(pod["metadata"]["namespace"], pod["metadata"]["name"], spec["name"], rt.restarts, tick,
+                            logs.oom_line(comp.log_style), True)
+        _terminated(state, events, pod, spec, rt, 137, "OOMKilled", "")
+        return
+    _probe(state, events, pod, spec, rt, "livenessProbe")
+    if rt.started_tick is not None:
+        _probe(state, events, pod, spec, rt, "readinessProbe")
+
+
+def _probe(state: SimState, events: EventRecorder, pod: dict[str, Any], spec: dict[str, Any], rt: ContainerRuntime,
+           which: str) -> None:
+    probe = spec.get(which)
+    if not probe or rt.started_tick is None:
+        return
+    tick = state.clock.tick
+    up = (tick - rt.started_tick) * TICK_SECONDS
+    if up < int(probe.get("initialDelaySeconds", 0)):
+        return
+    period = max(int(probe.get("periodSeconds", 10)), TICK_SECONDS)
+    if (up - int(probe.get("initialDelaySeconds", 0))) % period >= TICK_SECONDS:
+        return
+    message = probe_failure(state, pod, spec, rt, probe)
+    label = "Liveness" if which == "livenessProbe" else "Readiness"
+    threshold = int(probe.get("failureThreshold", 3))
+    node = pod["spec"]["nodeName"]
+    path = f"spec.containers{{{spec['name']}}}"
+    if message:
+        events.emit(pod, "Unhealthy", f"{label} probe failed: {message}", type_="Warning", field_path=path, host=node)
+        if which == "livenessProbe":
+            rt.liveness_failures += 1
+            if rt.liveness_failures >= threshold:
+                events.emit(pod, "Killing", f"Container {spec['name']} failed liveness probe, will be restarted",
+                            field_path=path, host=node)
+                _terminated(state, events, pod, spec, rt, 143, "Error", "", restart_now=True)
+        else:
+            rt.readiness_failures += 1
+    else:
+        if which == "livenessProbe":
+            rt.liveness_failures = 0
+        else:
+            rt.readiness_failures = 0
+
+
+def probe_failure(state: SimState, pod: dict[str, Any], spec: dict[str, Any], rt: ContainerRuntime,
+                  probe: dict[str, Any]) -> str:
+    """The kubelet's probe error text, or '' when the probe succeeds."""
+    ip = pod["status"].get("podIP", "")
+    program = state.extra["programs"].get(f"{pod['metadata']['uid']}/{spec['name']}")
+    listening = rt.listen_port
+    protocol = program.behaviour.protocol if program else None
+    timeout = float(probe.get("timeoutSeconds", 1))
+    slow = _response_seconds(state, pod, program) > timeout
+    if "httpGet" in probe:
+        port = _probe_port(spec, probe["httpGet"].get("port"))
+        url = f"http://{ip}:{port}{probe['httpGet'].get('path', '/')}"
+        if listening != port:
+            return f'Get "{url}": dial tcp {ip}:{port}: connect: connection refused'
+        if protocol == "grpc":
+            return (f'Get "{url}": net/http: HTTP/1.x transport connection broken: malformed HTTP status code '
+                    '"\\x00\\x00\\x00\\x04\\b\\x00\\x00\\x00\\x00\\x00\\x00\\x0f\\x00\\x01\\x00\\x00+\\a\\x00\\x00'
+                    '\\x00\\x00\\x00\\x7f\\xff\\xff\\xff\\x00\\x00\\x00\\x01Unexpected"')
+        if slow:
+            return f'Get "{url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)'
+        return ""
+    if "grpc" in probe:
+        port = int(probe["grpc"].get("port", 0))
+        if listening != port or protocol != "grpc":
+            return f'timeout: failed to connect service ":{port}" within {int(timeout)}s: context deadline exceeded'
+        if slow:
+            return f"timeout: health rpc did not complete within {int(timeout)}s"
+        return ""
+    if "tcpSocket" in probe:
+        port = _probe_port(spec, probe["tcpSocket"].get("port"))
+        if listening != port:
+            return f"dial tcp {ip}:{port}: connect: connection refused"
+        return ""
+    if "exec" in probe:
+        return "" if listening else "command timed out"
+    return ""
+
+
+def _probe_port(spec: dict[str, Any], port: Any) -> int | None:
+    if isinstance(port, str) and not port.isdigit():
+        return next((p["containerPort"] for p in spec.get("ports") or [] if p.get("name") == port), None)
+    return int(port) if port is not None else None
+
+
+def _response_seconds(state: SimState, pod: dict[str, Any], program: Program | None) -> float:
+    """How long the process takes to answer a health check right now (CPU starvation, GC pauses)."""
+    if program is None:
+        return 0.0
+    key = f"{pod['metadata']['namespace']}/{program.behaviour.name}"
+    return state.extra.get("health_latency_s", {}).get(key, 0.0)
+
+
+def _terminated(state: SimState, events: EventRecorder, pod: dict[str, Any], spec: dict[str, Any],
+                rt: ContainerRuntime, code: int, reason: str, message: str, *, started: bool = True,
+                restart_now: bool = False) -> None:
+    tick = state.clock.tick
+    start = rt.started_tick if rt.started_tick is not None else tick
+    state.extra.setdefault("last_state", {})[f"{pod['metadata']['uid']}/{spec['name']}"] = {
+        "terminated": {"exitCode": code, "reason": reason, "message": message or None,
+                       "startedAt": rfc3339(_at(state, start)) if started else "1970-01-01T00:00:00Z",
+                       "finishedAt": rfc3339(state.clock.now), "containerID": _container_id(pod, spec, rt)}}
+    rt.started_tick = None
+    rt.listen_port = None
+    rt.exit_after_tick = None
+    rt.memory_mib = 0.0
+    rt.restarts += 1
+    rt.last_error = "CrashLoopBackOff"
+    if restart_now:
+        rt.next_start_tick = tick + 1
+        rt.last_error = ""
+        return
+    _back_off(rt, tick)
+    events.emit(pod, "BackOff", f"Back-off restarting failed container {spec['name']} in pod "
+                f"{pod['metadata']['name']}_{pod['metadata']['namespace']}({pod['metadata']['uid']})",
+                type_="Warning", field_path=f"spec.containers{{{spec['name']}}}", host=pod["spec"]["nodeName"])
+
+
+def _back_off(rt: ContainerRuntime, tick: int) -> None:
+    rt.backoff_seconds = min(MAX_BACKOFF, rt.backoff_seconds * 2 if rt.backoff_seconds else 10)
+    rt.next_start_tick = tick + max(1, rt.backoff_seconds // TICK_SECONDS)
+
+
+def _at(state: SimState, tick: int) -> Any:
+    from aoi.cluster.sim.clock import EPOCH
+    from datetime import timedelta
+
+    return EPOCH + timedelta(seconds=tick * TICK_SECONDS)
+
+
+def _container_id(pod: dict[str, Any], spec: dict[str, Any], rt: ContainerRuntime) -> str:
+    import hashlib
+
+    seed = f"{pod['metadata']['uid']}/{spec['name']}/{rt.restarts}".encode()
+    return "containerd://" + hashlib.sha256(seed).hexdigest()
+
+
+def container_env(state: SimState, pod: dict[str, Any], spec: dict[str, Any]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    ns = pod["metadata"]["namespace"]
+    for item in spec.get("env") or []:
+        if "value" in item:
+            env[item["name"]] = str(item["value"])
+            continue
+        ref = item.get("valueFrom") or {}
+        if "secretKeyRef" in ref:
+            secret = state.store.get("Secret", ns, ref["secretKeyRef"]["name"])
+            if secret and ref["secretKeyRef"]["key"] in (secret.get("data") or {}):
+                import base64
+
+                env[item["name"]] = base64.b64decode(secret["data"][ref["secretKeyRef"]["key"]]).decode()
+        elif "configMapKeyRef" in ref:
+            cm = state.store.get("ConfigMap", ns, ref["configMapKeyRef"]["name"])
+            if cm and ref["configMapKeyRef"]["key"] in (cm.get("data") or {}):
+                env[item["name"]] = cm["data"][ref["configMapKeyRef"]["key"]]
+    return env
+
+
+def _config_error(state: SimState, pod: dict[str, Any], spec: dict[str, Any]) -> str:
+    ns = pod["metadata"]["namespace"]
+    for item in spec.get("env") or []:
+        ref = item.get("valueFrom") or {}
+        for kind, field_ in (("Secret", "secretKeyRef"), ("ConfigMap", "configMapKeyRef")):
+            if field_ not in ref or ref[field_].get("optional"):
+                continue
+            obj = state.store.get(kind, ns, ref[field_]["name"])
+            if obj is None:
+                return f'{kind.lower()} "{ref[field_]["name"]}" not found'
+            if ref[field_]["key"] not in (obj.get("data") or {}):
+                return f"couldn't find key {ref[field_]['key']} in {kind} {ns}/{ref[field_]['name']}"
+    return ""
+
+
+def _mount_error(state: SimState, pod: dict[str, Any]) -> str:
+    ns = pod["metadata"]["namespace"]
+    for vol in pod["spec"].get("volumes") or []:
+        for kind, field_, key in (("ConfigMap", "configMap", "name"), ("Secret", "secret", "secretName")):
+            src = vol.get(field_)
+            if src and not src.get("optional") and state.store.get(kind, ns, src.get(key, "")) is None:
+                return (f'MountVolume.SetUp failed for volume "{vol["name"]}" : {kind.lower()} "{src.get(key)}" '
+                        f"not found")
+    return ""
+
+
+def start_outcome(state: SimState, pod: dict[str, Any], spec: dict[str, Any], program: Program,
+                  env: dict[str, str]) -> StartOutcome:
+    """Decide at start whether the program keeps running, from its dependencies, volumes and memory."""
+    comp = program.behaviour
+    style = comp.log_style
+    ns = pod["metadata"]["namespace"]
+    node = pod["spec"]["nodeName"]
+    if comp.pvc and _data_dir_denied(pod, spec):
+        return StartOutcome(1, "Error", 1, logs.permission_denied_lines(style, comp.mount_path))
+    limit = mebibytes(spec.get("resources", {}).get("limits", {}).get("memory"))
+    if limit and comp.mem_working_mi > limit:
+        return StartOutcome(137, "OOMKilled", 2, ())
+    for call in comp.calls:
+        if not call.at_startup:
+            continue
+        target_comp = _component(state, call.target)
+        default_port = target_comp.port if target_comp and target_comp.port else 0
+        address = resolve_address(program, call, env, ns, default_port)
+        conn = connect(state, ns, address, default_port, node)
+        if not conn.ok:
+            return StartOutcome(2 if style == "go-hotel" else 1, "Error", 2,
+                                logs.startup_dependency_failure(style, call, address, conn.message))
+        error = datastore_error(state, ns, call, comp)
+        if error:
+            return StartOutcome(2 if style == "go-hotel" else 1, "Error", 1,
+                                logs.startup_dependency_failure(style, call, address, error))
+    return StartOutcome()
+
+
+def _component(state: SimState, name: str) -> Any:
+    try:
+        return state.app.component(name)
+    except KeyError:
+        return None
+
+
+def _data_dir_denied(pod: dict[str, Any], spec: dict[str, Any]) -> bool:
+    """A non-root process cannot write a hostPath data dir unless fsGroup hands it the group, or it runs as root."""
+    ctx = pod["spec"].get("securityContext") or {}
+    cctx = spec.get("securityContext") or {}
+    user = cctx.get("runAsUser", ctx.get("runAsUser"))
+    if user in (None, 0):
+        return False
+    return "fsGroup" not in ctx
+
+
+def _pod_status(state: SimState, pod: dict[str, Any], runtimes: dict[str, ContainerRuntime], mount_error: str) -> None:
+    now = rfc3339(state.clock.now)
+    statuses = []
+    all_ready = True
+    any_started = False
+    for spec in pod["spec"]["containers"]:
+        rt = runtimes[spec["name"]]
+        key = f"{pod['metadata']['uid']}/{spec['name']}"
+        status: dict[str, Any] = {"name": spec["name"], "image": spec["image"], "imageID": "",
+                                  "restartCount": rt.restarts, "started": rt.started_tick is not None}
+        last = state.extra.get("last_state", {}).get(key)
+        status["lastState"] = last or {}
+        if rt.started_tick is not None:
+            readiness = spec.get("readinessProbe")
+            ready = rt.readiness_failures < int((readiness or {}).get("failureThreshold", 3)) if readiness else True
+            if readiness and (state.clock.tick - rt.started_tick) * TICK_SECONDS < int(
+                    readiness.get("initialDelaySeconds", 0)) + TICK_SECONDS:
+                ready = False
+            if rt.listen_port is None and readiness:
+                ready = False
+            status["state"] = {"running": {"startedAt": rfc3339(_at(state, rt.started_tick))}}
+            status["ready"] = ready
+            status["containerID"] = _container_id(pod, spec, rt)
+            status["imageID"] = f"{spec['image'].rsplit(':', 1)[0]}@sha256:" + _container_id(pod, spec, rt)[-64:]
+            any_started = True
+        else:
+            reason = rt.last_error or "ContainerCreating"
+            if reason == "ErrImagePull" and rt.backoff_seconds > 10 and state.clock.tick < rt.next_start_tick:
+                reason = "ImagePullBackOff"
+            waiting: dict[str, Any] = {"reason": reason}
+            if reason == "CrashLoopBackOff":
+                waiting["message"] = (f"back-off {rt.backoff_seconds // 60 and f'{rt.backoff_seconds // 60}m' or ''}"
+                                      f"{rt.backoff_seconds % 60 or ''}{'s' if rt.backoff_seconds % 60 else ''} "
+                                      f"restarting failed container={spec['name']} pod={pod['metadata']['name']}_"
+                                      f"{pod['metadata']['namespace']}({pod['metadata']['uid']})")
+            elif reason == "CreateContainerConfigError":
+                waiting["message"] = rt.exit_reason
+            elif reason in ("ErrImagePull", "ImagePullBackOff"):
+                waiting["message"] = (f'Back-off pulling image "{spec["image"]}"' if reason == "ImagePullBackOff"
+                                      else "rpc error: code = NotFound desc = failed to pull and unpack image")
+            status["state"] = {"waiting": waiting}
+            status["ready"] = False
+            if last:
+                any_started = True
+        if not status["ready"]:
+            all_ready = False
+        statuses.append(status)
+    old = pod["status"]
+    conditions = {c["type"]: c for c in old.get("conditions") or []}
+
+    def cond(type_: str, value: bool, reason: str | None = None) -> dict[str, Any]:
+        status_text = "True" if value else "False"
+        prev = conditions.get(type_)
+        c = {"type": type_, "status": status_text, "lastProbeTime": None,
+             "lastTransitionTime": prev["lastTransitionTime"] if prev and prev["status"] == status_text else now}
+        if not value and reason:
+            c["reason"] = reason
+        return c
+
+    new_conditions = [
+        cond("PodReadyToStartContainers", not mount_error),
+        cond("Initialized", True),
+        cond("Ready", all_ready, "ContainersNotReady"),
+        cond("ContainersReady", all_ready, "ContainersNotReady"),
+        conditions.get("PodScheduled") or cond("PodScheduled", True),
+    ]
+    new_status = dict(old)
+    new_status.update({"phase": "Running" if any_started else "Pending", "conditions": new_conditions,
+                       "containerStatuses": statuses, "startTime": old.get("startTime") or now})
+    if new_status != old:
+        pod["status"] = new_status
+        state.store.touch(pod)

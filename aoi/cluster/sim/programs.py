@@ -1,0 +1,142 @@
+"""What the binaries in the images do: which port they listen on, whom they call, how they start and fail.
+
+A container's behaviour is looked up from its image and command, never from the fault that broke it: a profile
+container whose command was changed to `geo` really runs the geo server (and listens on geo's port), an image
+tag that does not exist cannot be pulled, a private image needs a pull secret. Faults only change specs and
+state; the consequences follow from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from aoi.cluster.sim.apps.model import AppSpec, Call, Component
+
+PRIVATE_REGISTRY = "ghcr.io/aoi-private/"
+"""Images under this prefix need an imagePullSecret (`regcred`) to pull."""
+
+UNRESOLVABLE_REGISTRIES = ("registry.invalid/", "docker.example.invalid/")
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A runnable binary: the component whose behaviour it has, and the address overrides baked into it."""
+
+    behaviour: Component
+    listen_port: int | None
+    address_overrides: tuple[tuple[str, str], ...] = ()
+    """Calls whose address is hard-wired in this image build: (target, host:port)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PullResult:
+    ok: bool
+    reason: str = ""
+    message: str = ""
+
+
+class ImageCatalog:
+    """Images that exist in the registries the simulated cluster can reach, and the programs inside them."""
+
+    def __init__(self, app: AppSpec) -> None:
+        self._app = app
+        self._binaries: dict[str, dict[str, Component]] = {}
+        for comp in app.components:
+            self._binaries.setdefault(_repo(comp.image), {})[comp.command[0] if comp.command else ""] = comp
+        self._tags: dict[str, set[str]] = {}
+        for comp in app.components:
+            self._tags.setdefault(_repo(comp.image), set()).add(_tag(comp.image))
+        self._by_basename = {comp.image.rsplit("/", 1)[-1]: comp.image for comp in app.components}
+        self._variants: dict[str, Program] = {}
+        if app.name == "hotel-reservation":
+            geo = app.component("geo")
+            # AIOpsLab's misconfig_app fault: a geo build whose baked-in config points at the wrong MongoDB port.
+            self._variants["yinfangchen/geo:app3"] = Program(geo, geo.port, (("mongodb-geo", "mongodb-geo:27777"),))
+
+    def pull(self, image: str, pull_secrets: list[str], secret_exists: Any) -> PullResult:
+        """Whether a node can pull `image` with the pod's imagePullSecrets (`secret_exists(name) -> bool`)."""
+        for host in UNRESOLVABLE_REGISTRIES:
+            if image.startswith(host):
+                registry = host.rstrip("/")
+                return PullResult(False, "ErrImagePull", (
+                    f'Failed to pull image "{image}": failed to pull and unpack image "{image}": failed to resolve '
+                    f'reference "{image}": failed to do request: Head "https://{registry}/v2/": dial tcp: lookup '
+                    f"{registry} on 127.0.0.53:53: no such host"))
+        if image.startswith(PRIVATE_REGISTRY):
+            public = self._public_twin(image)
+            if not any(secret_exists(s) for s in pull_secrets):
+                repo = image.split("/", 1)[1].rsplit(":", 1)[0]
+                return PullResult(False, "ErrImagePull", (
+                    f'Failed to pull image "{image}": failed to pull and unpack image "{image}": failed to resolve '
+                    f'reference "{image}": failed to authorize: failed to fetch anonymous token: unexpected status '
+                    f"from GET request to https://ghcr.io/token?scope=repository%3A{repo.replace('/', '%2F')}"
+                    f"%3Apull&service=ghcr.io: 403 Forbidden"))
+            image = public
+        if image in self._variants:
+            return PullResult(True)
+        repo, tag = _repo(image), _tag(image)
+        if repo in self._tags and tag in self._tags[repo]:
+            return PullResult(True)
+        return PullResult(False, "ErrImagePull", (
+            f'Failed to pull image "{image}": rpc error: code = NotFound desc = failed to pull and unpack image '
+            f'"{_qualified(image)}": failed to resolve reference "{_qualified(image)}": '
+            f"{_qualified(image)}: not found"))
+
+    def program(self, image: str, command: list[str] | None, env: dict[str, str]) -> Program | str:
+        """The program a container runs, or the runtime's error text when the binary does not exist."""
+        if image.startswith(PRIVATE_REGISTRY):
+            image = self._public_twin(image)
+        if image in self._variants:
+            return self._variants[image]
+        binaries = self._binaries.get(_repo(image), {})
+        binary = command[0] if command else ""
+        comp = binaries.get(binary)
+        if comp is None and not command and len(binaries) == 1:
+            comp = next(iter(binaries.values()))
+        if comp is None:
+            return (f'failed to create containerd task: failed to create shim task: OCI runtime create failed: '
+                    f'runc create failed: unable to start container process: exec: "{binary}": executable file '
+                    f"not found in $PATH: unknown")
+        port = comp.container_port
+        if "PORT" in env and comp.log_style == "boutique":
+            try:
+                port = int(env["PORT"])
+            except ValueError:
+                port = None
+        return Program(comp, port)
+
+    def _public_twin(self, image: str) -> str:
+        """A private-registry copy (`ghcr.io/aoi-private/adservice:v0.10.3`) runs the same program as the public
+        image of the same name; an unknown name stays unresolved and fails to pull as "not found"."""
+        return self._by_basename.get(image.rsplit("/", 1)[-1], image)
+
+
+def resolve_address(program: Program, call: Call, env: dict[str, str], namespace: str, default_port: int) -> str:
+    """The host:port a program dials for a call: baked-in override, then env var, then the default address."""
+    for target, address in program.address_overrides:
+        if target == call.target:
+            return address
+    if call.env and call.env in env:
+        return env[call.env]
+    return f"{call.target}:{default_port}"
+
+
+def with_behaviour(program: Program, **changes: Any) -> Program:
+    return replace(program, behaviour=replace(program.behaviour, **changes))
+
+
+def _repo(image: str) -> str:
+    return image.rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image
+
+
+def _tag(image: str) -> str:
+    return image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else "latest"
+
+
+def _qualified(image: str) -> str:
+    first = image.split("/", 1)[0]
+    if "." in first or ":" in first:
+        return image if ":" in image.rsplit("/", 1)[-1] else image + ":latest"
+    ref = image if ":" in image.rsplit("/", 1)[-1] else image + ":latest"
+    return f"docker.io/{ref}" if "/" in image else f"docker.io/library/{ref}"
