@@ -42,8 +42,14 @@ class ImageCatalog:
     def __init__(self, app: AppSpec) -> None:
         self._app = app
         self._binaries: dict[str, dict[str, Component]] = {}
+        """Images that hold several servers chosen by `command` (DeathStarBench): repo → binary → component."""
+        self._by_image: dict[str, Component] = {}
+        """Images whose entrypoint is their one server: full reference → component."""
         for comp in app.components:
-            self._binaries.setdefault(_repo(comp.image), {})[comp.command[0] if comp.command else ""] = comp
+            if comp.command and comp.kind not in ("mongodb",):
+                self._binaries.setdefault(_repo(comp.image), {})[comp.command[0]] = comp
+            else:
+                self._by_image.setdefault(comp.image, comp)
         self._tags: dict[str, set[str]] = {}
         for comp in app.components:
             self._tags.setdefault(_repo(comp.image), set()).add(_tag(comp.image))
@@ -89,11 +95,12 @@ class ImageCatalog:
             image = self._public_twin(image)
         if image in self._variants:
             return self._variants[image]
-        binaries = self._binaries.get(_repo(image), {})
+        binaries = self._binaries.get(_repo(image))
         binary = command[0] if command else ""
-        comp = binaries.get(binary)
-        if comp is None and not command and len(binaries) == 1:
-            comp = next(iter(binaries.values()))
+        if binaries is not None:
+            comp = binaries.get(binary)
+        else:
+            comp = self._by_image.get(image) or self._by_image.get(_untagged_match(image, self._by_image))
         if comp is None:
             return (f'failed to create containerd task: failed to create shim task: OCI runtime create failed: '
                     f'runc create failed: unable to start container process: exec: "{binary}": executable file '
@@ -132,6 +139,12 @@ def _repo(image: str) -> str:
 
 def _tag(image: str) -> str:
     return image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else "latest"
+
+
+def _untagged_match(image: str, known: dict[str, Component]) -> str:
+    """A known image of the same repository when only the tag differs (another pullable tag of the same image)."""
+    repo = _repo(image)
+    return next((ref for ref in known if _repo(ref) == repo and "demo:" not in ref), "")
 
 
 def _qualified(image: str) -> str:
