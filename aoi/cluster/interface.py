@@ -55,8 +55,9 @@ class UndoRecord:
     pre_images: tuple[dict[str, Any], ...]
     """Full objects before the write; restoring them reverts it. An entry with only `kind`/`metadata` and
     `"__absent__": True` means the object did not exist and must be deleted."""
-    datastore_ops: tuple[dict[str, Any], ...] = ()
-    """Inverse datastore admin operations (e.g. revoke what a grant added), applied in order."""
+    inverse_calls: tuple[dict[str, Any], ...] = ()
+    """Writer calls that revert what pre-images cannot (datastore roles, node daemons), each
+    `{"method": name, "kwargs": {...}}`, applied in order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,8 @@ class ClusterReader(Protocol):
 
 
 WRITE_METHODS: tuple[str, ...] = ("scale", "rollout_restart", "rollout_undo", "patch", "set_image", "set_env",
-                                  "delete_pod", "cordon", "uncordon", "datastore_admin", "apply_undo")
+                                  "delete_pod", "cordon", "uncordon", "datastore_admin", "apply", "delete",
+                                  "node_service", "apply_undo")
 """Names of every `ClusterWriter` method; a read-only view must expose none of them."""
 
 
@@ -186,6 +188,20 @@ class ClusterWriter(Protocol):
     def datastore_admin(self, service: str, namespace: str, operation: str, args: dict[str, Any], *,
                         dry_run: bool = False) -> WriteResult:
         """Datastore administration (e.g. MongoDB `grant_roles` / `create_user`) inside a datastore workload."""
+        ...
+
+    def apply(self, manifest: dict[str, Any], *, dry_run: bool = False) -> WriteResult:
+        """Create an object, or replace it if it exists (`kubectl apply` of one allow-listed object)."""
+        ...
+
+    def delete(self, kind: str, name: str, namespace: str | None, *, dry_run: bool = False) -> WriteResult:
+        """Delete one object of an allow-listed kind (also chaos experiments: PodChaos, NetworkChaos,
+        StressChaos). Namespaces, PersistentVolumes and CRDs are never deletable."""
+        ...
+
+    def node_service(self, node: str, component: str, action: Literal["start", "restart", "stop"], *,
+                     dry_run: bool = False) -> WriteResult:
+        """`systemctl <action> <component>` on a node (kubelet, kube-proxy, containerd, kube-scheduler)."""
         ...
 
     def apply_undo(self, record: UndoRecord, *, dry_run: bool = False) -> WriteResult:

@@ -1,0 +1,110 @@
+"""The `aoi` command.
+
+Nothing happens at import: commands build what they need when they run, and write results to stdout only
+(diagnostics go to stderr), so the same entry point can later serve MCP over stdio.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from aoi.cluster.sim.apps.catalog import APPS
+
+DEMO_APP = "hotel-reservation"
+DEMO_FAULT = "revoke_auth_mongodb"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="aoi")
+def main() -> None:
+    """AOI: a trainable, safety-first SRE agent for Kubernetes microservices.
+
+    \b
+    Start with the embedded simulated cluster:
+      aoi sim faults                     # the fault library
+      aoi sim show --app hotel-reservation --fault revoke_auth_mongodb --seed 0
+      aoi demo                           # the same incident, as `make demo` shows it
+    """
+
+
+@main.group()
+def sim() -> None:
+    """The embedded simulated Kubernetes cluster and its fault library."""
+
+
+@sim.command("faults")
+@click.option("--app", type=click.Choice(sorted(APPS)), help="Only faults that apply to this app.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
+def sim_faults(app: str | None, as_json: bool) -> None:
+    """List the fault library: one entry per (family, app).
+
+    \b
+    Examples:
+      aoi sim faults
+      aoi sim faults --app online-boutique --json
+    """
+    from aoi.cluster.sim.faults import catalog
+
+    entries = [e for e in catalog() if app is None or e["app"] == app]
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+        return
+    click.echo(f"{'FAMILY':<48}{'APP':<20}{'TARGET':<24}{'LEVEL':<24}FAULT TYPE")
+    for e in entries:
+        click.echo(f"{e['family']:<48}{e['app']:<20}{e['target'] or '-':<24}{e['system_level']:<24}{e['fault_type']}")
+
+
+@sim.command("show")
+@click.option("--app", required=True, type=click.Choice(sorted(APPS)), help="Application to run.")
+@click.option("--fault", "family", required=True, help="Fault family (see `aoi sim faults`), or `noop`.")
+@click.option("--target", default=None, help="Fault target component (default: the family's usual target).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed: same seed, same output.")
+@click.option("--ticks", default=24, show_default=True, type=click.IntRange(1, 720),
+              help="Ticks (5 s each) to run after injecting the fault.")
+@click.option("--json", "as_json", is_flag=True, help="Print {ground_truth, evidence, ...} as JSON.")
+def sim_show(app: str, family: str, target: str | None, seed: int, ticks: int, as_json: bool) -> None:
+    """Inject a fault into the simulated app and show the incident as a human first sees it.
+
+    \b
+    Examples:
+      aoi sim show --app online-boutique --fault oom_killed --seed 1
+      aoi sim show --app social-network --fault k8s_target_port-misconfig --target text-service --json
+    """
+    click.echo(_show(app, family, target, seed, ticks, as_json), nl=False)
+
+
+@main.command()
+@click.option("--seed", default=0, show_default=True, type=int)
+def demo(seed: int) -> None:
+    """Diagnose-ready demo: a revoked MongoDB role in HotelReservation, shown step by step."""
+    click.echo(f"Deploying {DEMO_APP} on the embedded simulated cluster (seed {seed})...", err=True)
+    click.echo(_show(DEMO_APP, DEMO_FAULT, "mongodb-geo", seed, 24, False), nl=False)
+
+
+def _show(app: str, family: str, target: str | None, seed: int, ticks: int, as_json: bool) -> str:
+    from aoi.cluster.sim.cluster import SimCluster
+    from aoi.cluster.sim.faults import FAULTS
+    from aoi.cluster.sim.incident import incident_evidence, render_incident
+
+    if family not in FAULTS:
+        raise click.BadParameter(f"unknown fault {family!r}; see `aoi sim faults` (e.g. {', '.join(sorted(FAULTS)[:4])}"
+                                 ", ...)", param_hint="--fault")
+    cluster = SimCluster(app, seed)
+    try:
+        fault = cluster.inject(family, target)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fault") from exc
+    cluster.tick(ticks)
+    truth = fault.ground_truth()
+    evidence = incident_evidence(cluster, cluster.namespace, list(cluster.app.component_names))
+    if as_json:
+        return json.dumps({"app": app, "fault": family, "target": fault.target, "seed": seed, "ticks": ticks,
+                           "ground_truth": truth.to_dict(), "evidence": evidence}, indent=2, sort_keys=True) + "\n"
+    return render_incident(app, family, seed, ticks, truth, evidence)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,441 @@
+"""The simulator's read interface: kubectl-style views, logs, metrics, traces, alerts and node daemons."""
+
+from __future__ import annotations
+
+import copy
+import re
+import statistics
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from aoi.cluster.interface import METRIC_NAMES, NODE_COMPONENTS, InvalidArgumentError, NotFoundError
+from aoi.cluster.render import is_namespaced, render_describe, render_table, render_yaml, resource_kind
+from aoi.cluster.sim.clock import EPOCH, TICK_SECONDS
+from aoi.cluster.sim.engine import Engine
+from aoi.cluster.sim.network import component_of, connect
+from aoi.cluster.sim.store import parse_label_selector, selector_matches
+
+ALERT_WINDOW_TICKS = 24
+"""Alerts compare the last two minutes against the ten minutes before them."""
+BASELINE_TICKS = 120
+
+_VARIABLE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-f]{16,}\b|"
+                       r"\d+(\.\d+)?(ms|s|m)?\b|\d{4}-\d\d-\d\dT[\d:.]+Z?")
+
+
+class SimReader:
+    """`ClusterReader` over an `Engine`."""
+
+    engine: Engine
+
+    # -- inventory -----------------------------------------------------------------------------------------------
+    def namespaces(self) -> list[str]:
+        return [ns["metadata"]["name"] for ns in self.engine.state.store.list("Namespace")]
+
+    def services(self, namespace: str) -> list[str]:
+        self._check_namespace(namespace)
+        app = self.engine.state.app
+        return list(app.component_names) if namespace == app.namespace else []
+
+    # -- kubectl views -------------------------------------------------------------------------------------------
+    def get_resources(self, resource_type: str, name: str = "", namespace: str | None = None, *, wide: bool = False,
+                      show_labels: bool = False, label_selector: str | None = None) -> str:
+        kind = self._kind(resource_type)
+        store = self.engine.state.store
+        ns = self._namespace(namespace) if is_namespaced(resource_type) else None
+        objects = store.list(kind, ns)
+        if name:
+            objects = [o for o in objects if o["metadata"]["name"] == name]
+            if not objects:
+                raise NotFoundError(self._not_found(resource_type, name, kind, ns))
+        if label_selector:
+            try:
+                selector = parse_label_selector(label_selector)
+            except ValueError as exc:
+                raise InvalidArgumentError(f"label_selector: {exc}") from exc
+            objects = [o for o in objects if selector_matches(selector, o["metadata"].get("labels"))]
+        return render_table(resource_type, objects, now=self.engine.state.clock.now, source=store, wide=wide,
+                            show_labels=show_labels, namespace=ns)
+
+    def describe(self, resource_type: str, name: str, namespace: str | None = None) -> str:
+        kind = self._kind(resource_type)
+        ns = self._namespace(namespace) if is_namespaced(resource_type) else None
+        obj = self.engine.state.store.get(kind, ns, name)
+        if obj is None:
+            raise NotFoundError(self._not_found(resource_type, name, kind, ns))
+        return render_describe(resource_type, obj, now=self.engine.state.clock.now, source=self.engine.state.store)
+
+    def events(self, namespace: str | None = None, *, object_name: str | None = None,
+               warnings_only: bool = False) -> str:
+        ns = self._namespace(namespace)
+        events = self.engine.state.store.list("Event", ns)
+        if object_name:
+            events = [e for e in events if e["involvedObject"]["name"] == object_name
+                      or e["involvedObject"]["name"].startswith(object_name + "-")]
+        if warnings_only:
+            events = [e for e in events if e["type"] == "Warning"]
+        return render_table("events", events, now=self.engine.state.clock.now, source=self.engine.state.store,
+                            namespace=ns)
+
+    def app_manifest(self, service: str, namespace: str) -> str:
+        ns = self._namespace(namespace)
+        store = self.engine.state.store
+        self._check_service(service, ns)
+        objects = []
+        dep = store.get("Deployment", ns, service)
+        if dep is not None:
+            objects.append(_manifest_view(dep))
+            sa_name = dep["spec"]["template"]["spec"].get("serviceAccountName")
+            sa = store.get("ServiceAccount", ns, sa_name) if sa_name else None
+        else:
+            sa = None
+        for kind in ("Service",):
+            obj = store.get(kind, ns, service)
+            if obj is not None:
+                objects.append(_manifest_view(obj))
+        if sa is not None:
+            objects.append(_manifest_view(sa))
+        return "---\n".join(render_yaml(o) for o in objects)
+
+    # -- logs ----------------------------------------------------------------------------------------------------
+    def logs(self, target: str, namespace: str, *, container: str | None = None, tail: int = 100,
+             since_seconds: int | None = None, grep: str | None = None, previous: bool = False) -> str:
+        if not isinstance(tail, int) or tail < 1 or tail > 5000:
+            raise InvalidArgumentError(f"tail must be an integer between 1 and 5000, got {tail!r}")
+        if since_seconds is not None and (not isinstance(since_seconds, int) or since_seconds < 1):
+            raise InvalidArgumentError("since_seconds must be a positive integer")
+        pattern = None
+        if grep:
+            try:
+                pattern = re.compile(grep, re.IGNORECASE)
+            except re.error as exc:
+                raise InvalidArgumentError(f"grep is not a valid regular expression: {exc}") from exc
+        ns = self._namespace(namespace)
+        pod = self._pod_for(target, ns)
+        containers = [c["name"] for c in pod["spec"]["containers"]]
+        name = container or containers[0]
+        if name not in containers:
+            raise InvalidArgumentError(f"container {name!r} is not valid for pod {pod['metadata']['name']}; "
+                                       f"containers: {', '.join(containers)}")
+        rt = self.engine.state.containers.get(pod["metadata"]["uid"], {}).get(name)
+        restarts = rt.restarts if rt else 0
+        instance = restarts - 1 if previous else restarts
+        if previous and instance < 0:
+            raise NotFoundError(f'previous terminated container "{name}" in pod "{pod["metadata"]["name"]}" not found')
+        if not previous and (rt is None or rt.started_tick is None) and not self.engine.state.telemetry.container_logs(
+                ns, pod["metadata"]["name"], name, instance):
+            waiting = _waiting_reason(pod, name)
+            raise NotFoundError(f'container "{name}" in pod "{pod["metadata"]["name"]}" is waiting to start: '
+                                f"{waiting or 'ContainerCreating'}")
+        lines = self.engine.state.telemetry.container_logs(ns, pod["metadata"]["name"], name, instance)
+        if since_seconds is not None:
+            first = self.engine.state.clock.tick - since_seconds // TICK_SECONDS
+            lines = [ln for ln in lines if ln.tick >= first]
+        texts = [ln.text for ln in lines if pattern is None or pattern.search(ln.text)]
+        return "\n".join(texts[-tail:])
+
+    def error_log_summary(self, service: str, namespace: str) -> dict[str, Any]:
+        ns = self._namespace(namespace)
+        self._check_service(service, ns)
+        state = self.engine.state
+        lines = []
+        for pod in self._component_pods(service, ns):
+            for spec in pod["spec"]["containers"]:
+                rt = state.containers.get(pod["metadata"]["uid"], {}).get(spec["name"])
+                for instance in range((rt.restarts if rt else 0) + 1):
+                    lines += state.telemetry.container_logs(ns, pod["metadata"]["name"], spec["name"], instance)
+        total = len(lines)
+        errors = [ln.text for ln in lines if ln.error]
+        if not errors:
+            return {}
+        patterns: Counter[str] = Counter()
+        samples: dict[str, str] = {}
+        for text in errors:
+            key = _VARIABLE.sub("<*>", text)
+            patterns[key] += 1
+            samples.setdefault(key, text)
+        return {"total_log_count": total, "total_errors": len(errors),
+                "total_error_ratio": round(len(errors) / total, 4),
+                "patterns": [{"count": n, "ratio": round(n / total, 4), "sample": samples[k]}
+                             for k, n in patterns.most_common(10)]}
+
+    # -- metrics and traces --------------------------------------------------------------------------------------
+    def metrics(self, target: str, namespace: str, *, window_seconds: int = 300) -> dict[str, Any]:
+        if not isinstance(window_seconds, int) or not TICK_SECONDS <= window_seconds <= 3600:
+            raise InvalidArgumentError("window_seconds must be an integer between 5 and 3600")
+        ns = self._namespace(namespace)
+        state = self.engine.state
+        if target in state.app.component_names:
+            key, level = f"{ns}/{target}", "service"
+        elif state.store.get("Pod", ns, target) is not None:
+            key, level = f"{ns}/pod/{target}", "pod"
+        else:
+            raise NotFoundError(f"no service or pod named {target!r} in {ns}; services: "
+                                f"{', '.join(state.app.component_names)}")
+        since = state.clock.tick - window_seconds // TICK_SECONDS + 1
+        result: dict[str, Any] = {"target": target, "level": level, "window_seconds": window_seconds,
+                                  "step_seconds": TICK_SECONDS, "metrics": {}}
+        for metric in METRIC_NAMES:
+            samples = state.telemetry.window(key, metric, since)
+            if not samples:
+                continue
+            values = [v for _, v in samples]
+            step = max(1, len(values) // 12)
+            result["metrics"][metric] = {
+                "last": values[-1], "min": min(values), "max": max(values),
+                "mean": round(statistics.fmean(values), 3),
+                "series": [round(statistics.fmean(values[i:i + step]), 3) for i in range(0, len(values), step)],
+            }
+        return result
+
+    def traces(self, namespace: str, *, service: str | None = None, operation: str | None = None,
+               errors_only: bool = False, limit: int = 20) -> dict[str, Any]:
+        ns = self._namespace(namespace)
+        if service is not None:
+            self._check_service(service, ns)
+        if not isinstance(limit, int) or not 1 <= limit <= 200:
+            raise InvalidArgumentError("limit must be an integer between 1 and 200")
+        selected = []
+        for spans in reversed(self.engine.state.telemetry.traces):
+            if service and not any(s.service == service for s in spans):
+                continue
+            if operation and not any(s.operation == operation for s in spans):
+                continue
+            if errors_only and not any(s.error for s in spans):
+                continue
+            selected.append(spans)
+        operations: dict[tuple[str, str], list[Any]] = {}
+        for spans in selected:
+            for s in spans:
+                if service is None or s.service == service:
+                    operations.setdefault((s.service, s.operation), []).append(s)
+        aggregates = []
+        for (svc, op), spans in sorted(operations.items()):
+            durations = sorted(s.duration_us / 1000 for s in spans)
+            aggregates.append({"service": svc, "operation": op, "count": len(spans),
+                               "errors": sum(1 for s in spans if s.error),
+                               "p50_ms": round(durations[len(durations) // 2], 2),
+                               "p95_ms": round(durations[min(len(durations) - 1, int(len(durations) * 0.95))], 2)})
+        return {"traces": [_trace_view(spans) for spans in selected[:limit]], "operations": aggregates,
+                "matched": len(selected)}
+
+    def service_dependencies(self, service: str, namespace: str) -> dict[str, Any]:
+        ns = self._namespace(namespace)
+        self._check_service(service, ns)
+        app = self.engine.state.app
+        return {"service": service, "upstream": app.callers_of(service),
+                "downstream": [{"name": c, "type": _dependency_type(app.component(c).kind)}
+                               for c in app.callees_of(service)]}
+
+    def check_connectivity(self, service: str, port: int, namespace: str) -> str:
+        if not isinstance(port, int) or not 0 < port < 65536:
+            raise InvalidArgumentError(f"port must be an integer between 1 and 65535, got {port!r}")
+        ns = self._namespace(namespace)
+        state = self.engine.state
+        probe_node = next(n.name for n in state.app.nodes if n.role == "worker")
+        conn = connect(state, ns, f"{service}:{port}", port, probe_node)
+        if conn.ok:
+            return f"Connection Succeeded: {service}.{ns}:{port} ({conn.ip}) accepted a TCP connection"
+        return f"Connection Failed: {conn.message}"
+
+    def alerts(self) -> dict[str, Any]:
+        state = self.engine.state
+        tick = state.clock.tick
+        ns = state.app.namespace
+        alerts = []
+        start = EPOCH + timedelta(seconds=(tick - ALERT_WINDOW_TICKS) * TICK_SECONDS)
+        time_range = f"{start:%Y-%m-%d %H:%M:%S} ~ {state.clock.now:%Y-%m-%d %H:%M:%S}"
+        for comp in state.app.components:
+            key = f"{ns}/{comp.name}"
+            evidence = _service_evidence(state, key, comp.name, tick)
+            pods = self._component_pods(comp.name, ns)
+            restarts = sum(s.get("restartCount", 0) for p in pods for s in p["status"].get("containerStatuses") or [])
+            before = state.telemetry.window(key, "restarts", tick - ALERT_WINDOW_TICKS)
+            if before and restarts > before[0][1]:
+                evidence.append(f"POD_RESTARTS [Restarts] | {comp.name}: +{int(restarts - before[0][1])} in the last "
+                                f"{ALERT_WINDOW_TICKS * TICK_SECONDS // 60}m")
+            dep = state.store.get("Deployment", ns, comp.name)
+            if dep is not None:
+                want = int(dep["spec"].get("replicas", 0))
+                have = int(dep.get("status", {}).get("availableReplicas", 0))
+                if have < want:
+                    evidence.append(f"REPLICAS_UNAVAILABLE [Availability] | available={have}/{want}")
+            if evidence:
+                alerts.append({"type": "Service", "name": comp.name, "time_range": time_range, "status": "ABNORMAL",
+                               "evidence": evidence})
+        for node in state.store.list("Node"):
+            ready = next((c for c in node["status"].get("conditions") or [] if c["type"] == "Ready"), None)
+            if ready and ready["status"] != "True":
+                alerts.append({"type": "Node", "name": node["metadata"]["name"], "time_range": time_range,
+                               "status": "ABNORMAL", "evidence": [f"NODE_NOT_READY [Node Status] | Ready="
+                                                                  f"{ready['status']} ({ready['reason']})"]})
+        if not alerts:
+            return {}
+        return {"status": "has_anomalies", "alert_count": len(alerts), "alerts": alerts}
+
+    # -- nodes ---------------------------------------------------------------------------------------------------
+    def cluster_configuration(self) -> dict[str, Any]:
+        nodes = []
+        for node in self.engine.state.store.list("Node"):
+            labels = node["metadata"].get("labels") or {}
+            conditions = {c["type"]: c["status"] for c in node["status"].get("conditions") or []}
+            ready = conditions.pop("Ready", "Unknown")
+            nodes.append({
+                "name": node["metadata"]["name"],
+                "role": "control-plane" if any(k.startswith("node-role.kubernetes.io/control-plane") for k in labels)
+                or labels.get("kubernetes.io/role") == "master" else "worker",
+                "status": "Ready" if ready == "True" else "NotReady",
+                "conditions": conditions,
+                "taints": [f"{t['key']}{'=' + t['value'] if t.get('value') else ''}:{t['effect']}"
+                           for t in node["spec"].get("taints") or []],
+                "labels": dict(sorted(labels.items())),
+                "allocatable_resources": {"cpu": node["status"]["allocatable"]["cpu"],
+                                          "memory": node["status"]["allocatable"]["memory"]},
+            })
+        return {"node_count": len(nodes), "nodes": nodes}
+
+    def node_service_status(self, node: str, component: str) -> str:
+        state = self.engine.state
+        if node not in state.nodes:
+            raise NotFoundError(f"node {node!r} not found; nodes: {', '.join(state.nodes)}")
+        if component not in NODE_COMPONENTS:
+            raise InvalidArgumentError(f"unknown component {component!r}; valid: {', '.join(NODE_COMPONENTS)}")
+        spec = next(n for n in state.app.nodes if n.name == node)
+        if component == "kube-scheduler" and spec.role != "control-plane":
+            raise NotFoundError(f"Unit kube-scheduler.service could not be found on {node} (not a control-plane "
+                                f"node)")
+        agents = state.nodes[node]
+        running = agents.running(component)
+        since_tick = agents.stopped_tick.get(component, -17280) if not running else -17280
+        since = EPOCH + timedelta(seconds=since_tick * TICK_SECONDS)
+        ago = _ago((state.clock.tick - since_tick) * TICK_SECONDS)
+        active = (f"active (running) since {since:%a %Y-%m-%d %H:%M:%S} UTC; {ago} ago" if running else
+                  f"inactive (dead) since {since:%a %Y-%m-%d %H:%M:%S} UTC; {ago} ago")
+        unit = {"kubelet": "Kubernetes Kubelet", "kube-proxy": "Kubernetes Kube-Proxy Server",
+                "containerd": "containerd container runtime", "kube-scheduler": "Kubernetes Scheduler"}[component]
+        lines = [f"Service: {component}", f"Node: {node}", f"Status: {'●' if running else '○'} {component}.service - "
+                 f"{unit}", f"     Loaded: loaded (/etc/systemd/system/{component}.service; enabled; vendor preset: "
+                 f"enabled)", f"     Active: {active}"]
+        if running:
+            lines += [f"   Main PID: {4000 + NODE_COMPONENTS.index(component) * 17} ({component})",
+                      "      Tasks: 20 (limit: 18592)", "     Memory: 67.8M"]
+        else:
+            lines += [f"    Process: {4000 + NODE_COMPONENTS.index(component) * 17} ExecStart=/usr/bin/{component} "
+                      "(code=killed, signal=TERM)"]
+            lines += ["", f"{since:%b %d %H:%M:%S} {node} systemd[1]: Stopping {unit}...",
+                      f"{since:%b %d %H:%M:%S} {node} systemd[1]: {component}.service: Deactivated successfully.",
+                      f"{since:%b %d %H:%M:%S} {node} systemd[1]: Stopped {unit}."]
+        return "\n".join(lines)
+
+    # -- helpers -------------------------------------------------------------------------------------------------
+    def _kind(self, resource_type: str) -> str:
+        try:
+            return resource_kind(resource_type)
+        except (KeyError, ValueError) as exc:
+            raise InvalidArgumentError(str(exc).strip("'\"")) from exc
+
+    def _namespace(self, namespace: str | None) -> str:
+        ns = namespace or self.engine.state.app.namespace
+        self._check_namespace(ns)
+        return ns
+
+    def _check_namespace(self, namespace: str) -> None:
+        if self.engine.state.store.get("Namespace", None, namespace) is None:
+            raise NotFoundError(f"namespace {namespace!r} not found; namespaces: {', '.join(self.namespaces())}")
+
+    def _check_service(self, service: str, namespace: str) -> None:
+        app = self.engine.state.app
+        if namespace != app.namespace or service not in app.component_names:
+            raise NotFoundError(f"unknown service {service!r} in namespace {namespace}; services: "
+                                f"{', '.join(app.component_names) if namespace == app.namespace else 'none'}")
+
+    def _not_found(self, resource_type: str, name: str, kind: str, ns: str | None) -> str:
+        existing = [o["metadata"]["name"] for o in self.engine.state.store.list(kind, ns)][:25]
+        return (f'Error from server (NotFound): {resource_type} "{name}" not found'
+                f"{f' in namespace {ns}' if ns else ''}; existing: {', '.join(existing) or 'none'}")
+
+    def _component_pods(self, component: str, namespace: str) -> list[dict[str, Any]]:
+        state = self.engine.state
+        return [p for p in state.store.list("Pod", namespace) if component_of(state, p) == component]
+
+    def _pod_for(self, target: str, namespace: str) -> dict[str, Any]:
+        store = self.engine.state.store
+        pod = store.get("Pod", namespace, target)
+        if pod is not None:
+            return pod
+        pods = self._component_pods(target, namespace)
+        if not pods:
+            raise NotFoundError(f"no pod or service named {target!r} in {namespace}; pods: "
+                                f"{', '.join(p['metadata']['name'] for p in store.list('Pod', namespace))}")
+        return max(pods, key=lambda p: (p["metadata"]["creationTimestamp"], p["metadata"]["name"]))
+
+
+def _manifest_view(obj: dict[str, Any]) -> dict[str, Any]:
+    view = copy.deepcopy(obj)
+    view.pop("status", None)
+    meta = view["metadata"]
+    for key in ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation"):
+        meta.pop(key, None)
+    return view
+
+
+def _waiting_reason(pod: dict[str, Any], container: str) -> str:
+    for s in pod["status"].get("containerStatuses") or []:
+        if s["name"] == container:
+            return (s.get("state") or {}).get("waiting", {}).get("reason", "")
+    return ""
+
+
+def _trace_view(spans: list[Any]) -> dict[str, Any]:
+    root = spans[0]
+    return {"trace_id": root.trace_id, "operation": root.operation, "duration_ms": round(root.duration_us / 1000, 2),
+            "error": any(s.error for s in spans),
+            "spans": [{"span_id": s.span_id, "parent_id": s.parent_id, "service": s.service,
+                       "operation": s.operation, "duration_ms": round(s.duration_us / 1000, 2), "error": s.error,
+                       **({"status_message": s.status_message} if s.status_message else {})} for s in spans]}
+
+
+def _dependency_type(kind: str) -> str:
+    return {"mongodb": "Database", "redis": "Database", "memcached": "Cache", "kafka": "Queue"}.get(kind, "Service")
+
+
+def _service_evidence(state: Any, key: str, name: str, tick: int) -> list[str]:
+    evidence = []
+    current_from = tick - ALERT_WINDOW_TICKS + 1
+    baseline_from = current_from - BASELINE_TICKS
+
+    def split(metric: str) -> tuple[list[float], list[float]]:
+        samples = state.telemetry.window(key, metric, baseline_from)
+        return ([v for t, v in samples if t < current_from], [v for t, v in samples if t >= current_from])
+
+    base, cur = split("request_rate")
+    if base and cur and statistics.fmean(base) > 0.5:
+        b, c = statistics.fmean(base), statistics.fmean(cur)
+        if c < 0.6 * b:
+            evidence.append(f"THROUGHPUT_DROP [RPS] | Normal={b:.2f}req/s -> Current={c:.2f}req/s "
+                            f"({(c - b) / b * 100:+.1f}%)")
+    base, cur = split("error_rate")
+    if cur and statistics.fmean(cur) > 0.05:
+        b, c = (1 - statistics.fmean(base)) * 100 if base else 100.0, (1 - statistics.fmean(cur)) * 100
+        evidence.append(f"ERROR_SPIKE [Success Rate Drop] | Normal={b:.1f}% -> Cur={c:.1f}% ({c - b:+.1f}%)")
+    base, cur = split("p95_ms")
+    if base and cur and statistics.fmean(base) > 0:
+        b, c = statistics.fmean(base), statistics.fmean(cur)
+        if c > 3 * b and c - b > 20:
+            evidence.append(f"LATENCY_DEGRADATION [Slow Response] | {name}-p95latency: Normal={b:.2f}ms -> "
+                            f"Current={c:.2f}ms ({(c - b) / b * 100:+.1f}%)")
+    return evidence
+
+
+def _ago(seconds: int) -> str:
+    days, rem = divmod(seconds, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, secs = divmod(rem, 60)
+    if days:
+        return f"{days} day{'s' if days > 1 else ''} {hours}h"
+    if hours:
+        return f"{hours}h {minutes}min"
+    if minutes:
+        return f"{minutes}min {secs}s"
+    return f"{secs}s"
