@@ -28,6 +28,15 @@ def template_hash(template: dict[str, Any]) -> str:
     return "".join(NAME_ALPHABET[b % len(NAME_ALPHABET)] for b in digest[:10])
 
 
+def children_by_owner(objects: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Group objects by the uid of each owner they reference (one pass instead of a scan per owner)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for obj in objects:
+        for ref in obj["metadata"].get("ownerReferences") or []:
+            groups.setdefault(ref.get("uid", ""), []).append(obj)
+    return groups
+
+
 def owned_by(obj: dict[str, Any], owner: dict[str, Any]) -> bool:
     return any(ref.get("uid") == owner["metadata"]["uid"] for ref in obj["metadata"].get("ownerReferences") or [])
 
@@ -49,11 +58,11 @@ def active(pod: dict[str, Any]) -> bool:
 # -- Deployments -------------------------------------------------------------------------------------------------
 def reconcile_deployments(state: SimState, events: EventRecorder) -> None:
     store = state.store
+    by_owner = children_by_owner(store.list("ReplicaSet"))
     for dep in store.list("Deployment"):
-        ns = dep["metadata"]["namespace"]
         template = dep["spec"]["template"]
         want_hash = template_hash(template)
-        replica_sets = [rs for rs in store.list("ReplicaSet", ns) if owned_by(rs, dep)]
+        replica_sets = list(by_owner.get(dep["metadata"]["uid"], []))
         new_rs = next((rs for rs in replica_sets if rs["metadata"]["labels"].get("pod-template-hash") == want_hash),
                       None)
         desired = int(dep["spec"].get("replicas", 1))
@@ -179,9 +188,9 @@ def _deployment_status(state: SimState, dep: dict[str, Any], new_rs: dict[str, A
 # -- ReplicaSets (and admission of the pods they create) ----------------------------------------------------------
 def reconcile_replicasets(state: SimState, events: EventRecorder) -> None:
     store = state.store
+    by_owner = children_by_owner(store.list("Pod"))
     for rs in store.list("ReplicaSet"):
-        ns = rs["metadata"]["namespace"]
-        pods = [p for p in store.list("Pod", ns) if owned_by(p, rs) and active(p)]
+        pods = [p for p in by_owner.get(rs["metadata"]["uid"], []) if active(p)]
         want = int(rs["spec"].get("replicas", 0))
         if len(pods) < want:
             for _ in range(want - len(pods)):
@@ -195,7 +204,8 @@ def reconcile_replicasets(state: SimState, events: EventRecorder) -> None:
                 mark_deleted(state, pod)
                 events.emit(rs, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
                             component="replicaset-controller")
-        pods = [p for p in store.list("Pod", ns) if owned_by(p, rs) and active(p)]
+        pods = [p for p in children_by_owner(store.list("Pod", rs["metadata"]["namespace"])).get(
+            rs["metadata"]["uid"], []) if active(p)] if len(pods) != want else pods
         ready = [p for p in pods if pod_ready(p)]
         status = {"replicas": len(pods), "fullyLabeledReplicas": len(pods), "readyReplicas": len(ready),
                   "availableReplicas": len(ready), "observedGeneration": 1}
@@ -371,8 +381,11 @@ def reconcile_volumes(state: SimState, events: EventRecorder) -> None:
         for pv in store.list("PersistentVolume"):
             pv_spec = pv["spec"]
             claim = pv_spec.get("claimRef")
+            # A claimRef with another claim's uid is a Released volume's memory of its old claim, even when a new
+            # claim has the same name: it binds again only once an admin clears the claimRef.
             if claim and (claim.get("name") != pvc["metadata"]["name"]
-                          or claim.get("namespace") != pvc["metadata"]["namespace"]):
+                          or claim.get("namespace") != pvc["metadata"]["namespace"]
+                          or claim.get("uid", pvc["metadata"]["uid"]) != pvc["metadata"]["uid"]):
                 continue
             if (pv_spec.get("storageClassName") or "") != (sc_name or ""):
                 continue
@@ -408,10 +421,15 @@ def reconcile_volumes(state: SimState, events: EventRecorder) -> None:
         store.touch(pvc)
     for pv in store.list("PersistentVolume"):
         claim = pv["spec"].get("claimRef")
-        if claim and claim.get("uid") and store.get("PersistentVolumeClaim", claim["namespace"], claim["name"]) is None:
-            if pv.get("status", {}).get("phase") != "Released":
+        phase = pv.get("status", {}).get("phase")
+        if claim and claim.get("uid"):
+            bound = store.get("PersistentVolumeClaim", claim["namespace"], claim["name"])
+            if (bound is None or bound["metadata"]["uid"] != claim["uid"]) and phase != "Released":
                 pv["status"] = {"phase": "Released"}
                 store.touch(pv)
+        elif not claim and phase == "Released":
+            pv["status"] = {"phase": "Available"}
+            store.touch(pv)
 
 
 # -- Endpoints ---------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from datetime import timedelta
 from aoi.cluster.sim import controllers, kubelet, scheduler
 from aoi.cluster.sim.apps.catalog import get_app
 from aoi.cluster.sim.apps.manifests import app_objects, node_object, storage_class
-from aoi.cluster.sim.apps.model import AppSpec
+from aoi.cluster.sim.apps.model import AppSpec, Component
 from aoi.cluster.sim.clock import EPOCH, SimClock, rfc3339
 from aoi.cluster.sim.datastores import initial_datastores
 from aoi.cluster.sim.events import EventRecorder
@@ -30,6 +30,14 @@ CLUSTER_AGE = timedelta(days=92)
 NAMESPACE_AGE = timedelta(days=75)
 
 
+def spec_of(app: AppSpec, deployment: dict) -> Component:
+    return app.component(deployment["metadata"]["name"])
+
+
+def _depends_on_datastores(component: Component) -> bool:
+    return any(call.at_startup for call in component.calls)
+
+
 class Engine:
     """Owns the `SimState` and advances it."""
 
@@ -42,6 +50,7 @@ class Engine:
         self.catalog = ImageCatalog(spec)
         self.events = EventRecorder(self.state.store, clock)
         self.traffic = TrafficModel(self.state)
+        self._second_wave: list[dict] = []
         self._build()
         for _ in range(warmup_ticks):
             self.tick()
@@ -72,11 +81,28 @@ class Engine:
                 service_ip += 1
                 obj["spec"]["clusterIP"] = f"{state.app.service_cidr}.{service_ip // 250}.{service_ip % 250}"
                 obj["spec"]["clusterIPs"] = [obj["spec"]["clusterIP"]]
+            if obj["kind"] == "Deployment" and _depends_on_datastores(spec_of(state.app, obj)):
+                self._second_wave.append(obj)
+                state.extra["deploying"] = True
+                continue
             store.create(obj)
         initial_datastores(state)
 
+    def _deploy_second_wave(self) -> None:
+        """Services that connect to a datastore at start are deployed once the datastores serve — as an operator
+        (or a chart's wait-for init container) would — so a fresh deployment does not start in crash loops."""
+        store = self.state.store
+        if all(int(d.get("status", {}).get("availableReplicas", 0)) >= int(d["spec"].get("replicas", 1))
+               for d in store.list("Deployment")):
+            for obj in self._second_wave:
+                store.create(obj)
+            self._second_wave = []
+            self.state.extra.pop("deploying", None)
+
     def tick(self) -> None:
         state = self.state
+        if self._second_wave:
+            self._deploy_second_wave()
         state.clock.advance()
         controllers.reconcile_nodes(state, self.events)
         controllers.reconcile_deployments(state, self.events)

@@ -40,12 +40,16 @@ class EventRecorder:
             source["host"] = host
         self._store.create({
             "kind": "Event",
-            "metadata": {"name": f"{meta['name']}.{self._store.random_suffix(16).replace('z', 'a')}",
-                         "namespace": namespace},
+            # Like the real event recorder: object name + hex nanoseconds, so names sort in creation order.
+            "metadata": {"name": f"{meta['name']}.{self._next_stamp():x}", "namespace": namespace},
             "involvedObject": involved, "reason": reason, "message": message, "type": type_,
             "source": source, "count": 1, "firstTimestamp": now, "lastTimestamp": now,
             "reportingComponent": component, "reportingInstance": host or "",
         })
+
+    def _next_stamp(self) -> int:
+        stamp = int(self._clock.now.timestamp()) * 1_000_000_000 + self._store.resource_version
+        return stamp
 
     def expire(self) -> None:
         cutoff = self._clock.tick - EVENT_TTL_TICKS

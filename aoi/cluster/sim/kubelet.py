@@ -7,7 +7,7 @@ whether the probes hit a listening port with the right protocol in time — neve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aoi.cluster.sim import logs
@@ -15,13 +15,15 @@ from aoi.cluster.sim.clock import TICK_SECONDS, rfc3339
 from aoi.cluster.sim.controllers import active
 from aoi.cluster.sim.datastores import datastore_error
 from aoi.cluster.sim.events import EventRecorder
-from aoi.cluster.sim.network import connect
-from aoi.cluster.sim.programs import ImageCatalog, Program, resolve_address
+from aoi.cluster.sim.network import active_chaos, component_of, connect
+from aoi.cluster.sim.programs import ImageCatalog, Program, resolve_address, with_behaviour
 from aoi.cluster.sim.quantity import mebibytes
 from aoi.cluster.sim.state import ContainerRuntime, SimState
 
 MAX_BACKOFF = 300
 DELETE_AFTER_TICKS = 1
+PAUSED = "chaos_paused"
+"""`state.extra` key: `uid/container` of the containers running Chaos Mesh's pause image (pod-failure)."""
 
 
 @dataclass(slots=True)
@@ -96,7 +98,8 @@ def _sync_container(state: SimState, catalog: ImageCatalog, events: EventRecorde
     path = f"spec.containers{{{name}}}"
     image = spec["image"]
     if rt.started_tick is not None:  # running
-        _run_running(state, catalog, events, pod, spec, rt)
+        if not _stopped_by_chaos(state, events, pod, spec, rt):
+            _run_running(state, catalog, events, pod, spec, rt)
         return
     if tick < rt.next_start_tick:
         return
@@ -143,15 +146,51 @@ def _sync_container(state: SimState, catalog: ImageCatalog, events: EventRecorde
     rt.started_tick = tick
     rt.last_error = ""
     rt.liveness_failures = rt.readiness_failures = 0
-    outcome = start_outcome(state, pod, spec, program, env)
-    style = program.behaviour.log_style
-    for line in logs.startup_lines(style, program.behaviour, program.listen_port):
-        state.telemetry.log(pod["metadata"]["namespace"], pod["metadata"]["name"], name, rt.restarts, tick, line,
-                            False)
+    paused = state.extra.setdefault(PAUSED, set())
+    if _pod_failure(state, pod):
+        # The pause image sleeps: it dials nothing, listens on nothing, logs nothing and never exits.
+        paused.add(f"{pod['metadata']['uid']}/{name}")
+        program = replace(with_behaviour(program, calls=(), operations=()), listen_port=None)
+        outcome = StartOutcome()
+    else:
+        paused.discard(f"{pod['metadata']['uid']}/{name}")
+        outcome = start_outcome(state, pod, spec, program, env)
+        for line in logs.startup_lines(program.behaviour.log_style, program.behaviour, program.listen_port,
+                                        state.clock.now):
+            state.telemetry.log(pod["metadata"]["namespace"], pod["metadata"]["name"], name, rt.restarts, tick,
+                                line, False)
     rt.exit_after_tick = tick + outcome.after_ticks if outcome.crashes else None
     rt.exit_code, rt.exit_reason = outcome.exit_code, outcome.reason
     state.extra.setdefault("crash_lines", {})[f"{pod['metadata']['uid']}/{name}"] = list(outcome.lines)
     state.extra.setdefault("programs", {})[f"{pod['metadata']['uid']}/{name}"] = program
+
+
+def _pod_failure(state: SimState, pod: dict[str, Any]) -> bool:
+    return any(c.action == "pod-failure"
+               for c in active_chaos(state, pod["metadata"]["namespace"], component_of(state, pod)))
+
+
+def _stopped_by_chaos(state: SimState, events: EventRecorder, pod: dict[str, Any], spec: dict[str, Any],
+                      rt: ContainerRuntime) -> bool:
+    """Chaos Mesh acting on a running container; True when it stopped the container this tick.
+
+    container-kill SIGKILLs the containers of the selected pods once, when the experiment starts. pod-failure
+    swaps the container image for `pause`, which the kubelet sees as a changed container definition: it restarts
+    the container into the pause image, and back into the real one once the experiment is gone.
+    """
+    tick = state.clock.tick
+    chaos = active_chaos(state, pod["metadata"]["namespace"], component_of(state, pod))
+    fired = state.extra.setdefault("chaos_fired", {})
+    if any(c.action == "container-kill" and fired.setdefault(c.name, tick) == tick for c in chaos):
+        _terminated(state, events, pod, spec, rt, 137, "Error", "", restart_now=True)
+        return True
+    failing = any(c.action == "pod-failure" for c in chaos)
+    if failing != (f"{pod['metadata']['uid']}/{spec['name']}" in state.extra.get(PAUSED, ())):
+        events.emit(pod, "Killing", f"Container {spec['name']} definition changed, will be restarted",
+                    field_path=f"spec.containers{{{spec['name']}}}", host=pod["spec"]["nodeName"])
+        _terminated(state, events, pod, spec, rt, 143, "Error", "", restart_now=True)
+        return True
+    return False
 
 
 def _run_running(state: SimState, catalog: ImageCatalog, events: EventRecorder, pod: dict[str, Any],
@@ -165,7 +204,7 @@ def _run_running(state: SimState, catalog: ImageCatalog, events: EventRecorder, 
     if rt.exit_after_tick is not None and tick >= rt.exit_after_tick:
         for line in state.extra.get("crash_lines", {}).get(key, []):
             state.telemetry.log(pod["metadata"]["namespace"], pod["metadata"]["name"], spec["name"], rt.restarts,
-                                tick, line, True)
+                                tick, line, logs.is_error_line(line))
         _terminated(state, events, pod, spec, rt, rt.exit_code, rt.exit_reason, "")
         return
     if up_seconds >= comp.startup_seconds and rt.exit_after_tick is None:
@@ -366,7 +405,7 @@ def start_outcome(state: SimState, pod: dict[str, Any], spec: dict[str, Any], pr
     ns = pod["metadata"]["namespace"]
     node = pod["spec"]["nodeName"]
     if comp.pvc and _data_dir_denied(pod, spec):
-        return StartOutcome(1, "Error", 1, logs.permission_denied_lines(style, comp.mount_path))
+        return StartOutcome(1, "Error", 1, logs.permission_denied_lines(style, comp.mount_path, state.clock.now))
     limit = mebibytes(spec.get("resources", {}).get("limits", {}).get("memory"))
     if limit and comp.mem_working_mi > limit:
         return StartOutcome(137, "OOMKilled", 2, ())
@@ -379,11 +418,12 @@ def start_outcome(state: SimState, pod: dict[str, Any], spec: dict[str, Any], pr
         conn = connect(state, ns, address, default_port, node)
         if not conn.ok:
             return StartOutcome(2 if style == "go-hotel" else 1, "Error", 2,
-                                logs.startup_dependency_failure(style, call, address, conn.message))
+                                logs.startup_dependency_failure(style, call, address, conn.message,
+                                                                state.clock.now))
         error = datastore_error(state, ns, call, comp)
         if error:
             return StartOutcome(2 if style == "go-hotel" else 1, "Error", 1,
-                                logs.startup_dependency_failure(style, call, address, error))
+                                logs.startup_dependency_failure(style, call, address, error, state.clock.now))
     return StartOutcome()
 
 

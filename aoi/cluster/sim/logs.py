@@ -101,6 +101,15 @@ def permission_denied_lines(style: str, path: str, ts: datetime | None = None) -
     return (f"open {path}: permission denied",)
 
 
+_ERROR_MARKERS = ("panic", "error", "fatal", " ERR ", "exception", "failed", "<error>", '"s":"E"', '"s":"F"')
+
+
+def is_error_line(line: str) -> bool:
+    """Whether a line reads as an error to a log-pattern tool (as upstream's GetErrorLogs keyword match)."""
+    lowered = line.lower()
+    return any(marker.lower() in lowered for marker in _ERROR_MARKERS)
+
+
 def oom_line(style: str) -> str:
     return "fatal error: runtime: out of memory" if style == "go-hotel" else "java.lang.OutOfMemoryError: Java heap space"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from aoi.cluster.sim.state import SimState
+from aoi.cluster.sim.state import PodChaos, SimState
 
 DNS_SERVER = {"online-boutique": "169.254.20.10:53"}
 DEFAULT_DNS = "10.96.0.10:53"
@@ -104,13 +104,11 @@ def path_impairment(state: SimState, namespace: str, pods: list[dict[str, Any]],
         if node in state.nodes:
             delay += state.nodes[node].network_delay_ms
             loss = max(loss, state.nodes[node].network_loss)
-        component = component_of(state, pod)
-        for chaos in state.chaos:
-            if chaos.namespace == namespace and chaos.component == component:
-                if chaos.action == "network-delay":
-                    delay += chaos.value
-                elif chaos.action == "network-loss":
-                    loss = max(loss, chaos.value)
+        for chaos in active_chaos(state, namespace, component_of(state, pod)):
+            if chaos.action == "network-delay":
+                delay += chaos.value
+            elif chaos.action == "network-loss":
+                loss = max(loss, chaos.value)
         delays.append(delay)
         losses.append(loss)
     if from_node in state.nodes:
@@ -118,6 +116,12 @@ def path_impairment(state: SimState, namespace: str, pods: list[dict[str, Any]],
         delays = [d + extra_delay for d in delays]
         losses = [max(l_, extra_loss) for l_ in losses]
     return sum(delays) / len(delays), sum(losses) / len(losses)
+
+
+def active_chaos(state: SimState, namespace: str, component: str) -> list[PodChaos]:
+    """The chaos experiments acting on a component's pods now (one with a duration stops at its `until_tick`)."""
+    return [c for c in state.chaos if c.namespace == namespace and c.component == component
+            and (c.until_tick is None or state.clock.tick < c.until_tick)]
 
 
 def component_of(state: SimState, pod: dict[str, Any]) -> str:

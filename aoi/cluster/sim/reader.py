@@ -20,8 +20,9 @@ ALERT_WINDOW_TICKS = 24
 """Alerts compare the last two minutes against the ten minutes before them."""
 BASELINE_TICKS = 120
 
-_VARIABLE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-f]{16,}\b|"
-                       r"\d+(\.\d+)?(ms|s|m)?\b|\d{4}-\d\d-\d\dT[\d:.]+Z?")
+_VARIABLE = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:\d\d)?|"
+                       r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-f]{16,}\b|"
+                       r"\d+(\.\d+)?(ms|s|m)?\b")
 
 
 class SimReader:

@@ -35,6 +35,8 @@ class ObjectStore:
         self._clock = clock
         self._rng = rng
         self._by_kind: dict[str, dict[Key, dict[str, Any]]] = {}
+        self._sorted_keys: dict[str, list[Key]] = {}
+        """Per-kind sorted keys, dropped whenever a kind gains or loses an object (lists are hot every tick)."""
         self.resource_version = 1000
 
     # -- identity -------------------------------------------------------------------------------------------
@@ -51,7 +53,9 @@ class ObjectStore:
     def list(self, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
         """Objects of a kind, sorted by (namespace, name); all namespaces when `namespace` is None."""
         objects = self._by_kind.get(kind, {})
-        keys = sorted(objects)
+        keys = self._sorted_keys.get(kind)
+        if keys is None:
+            keys = self._sorted_keys[kind] = sorted(objects)
         if namespace is not None and kind not in CLUSTER_SCOPED:
             keys = [k for k in keys if k[0] == namespace]
         return [objects[k] for k in keys]
@@ -81,6 +85,7 @@ class ObjectStore:
             meta.pop("namespace", None)
         self._bump(obj)
         bucket[key] = obj
+        self._sorted_keys.pop(kind, None)
         return obj
 
     def replace(self, obj: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +104,7 @@ class ObjectStore:
         self._bump(obj)
 
     def delete(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        self._sorted_keys.pop(kind, None)
         return self._by_kind.get(kind, {}).pop((_ns(kind, namespace), name), None)
 
     def _bump(self, obj: dict[str, Any]) -> None:
@@ -112,6 +118,7 @@ class ObjectStore:
     def restore(self, snap: dict[str, Any]) -> None:
         self.resource_version = snap["rv"]
         self._by_kind = copy.deepcopy(snap["objects"])
+        self._sorted_keys = {}
 
 
 def _ns(kind: str, namespace: str | None) -> str:

@@ -55,7 +55,13 @@ class Telemetry:
         buf = self.series.get(key, {}).get(metric)
         if not buf:
             return []
-        return [(t, v) for t, v in buf if t >= since_tick]
+        recent = []
+        for sample in reversed(buf):  # newest first: stop at the window's start instead of scanning an hour
+            if sample[0] < since_tick:
+                break
+            recent.append(sample)
+        recent.reverse()
+        return recent
 
     def log(self, pod_namespace: str, pod: str, container: str, restart: int, tick: int, text: str,
             error: bool) -> None:

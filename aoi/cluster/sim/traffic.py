@@ -54,11 +54,15 @@ class TrafficModel:
         self._outcomes: dict[str, Outcome] = {}
         self._rates: dict[str, float] = {}
         self._flags: dict[str, Any] = {}
+        self._pods_by_component: dict[str, list[dict[str, Any]]] = {}
 
     # -- per tick ----------------------------------------------------------------------------------------------
     def step(self) -> None:
         state = self.state
+        if not self._load_running():
+            return
         self._outcomes = {}
+        self._pods_by_component = self._group_pods()
         self._flags = flag_values(state.store.get("ConfigMap", state.app.namespace, "flagd-config")) \
             if state.app.name == "astronomy-shop" else {}
         self._rates = self._propagate_rates()
@@ -68,6 +72,25 @@ class TrafficModel:
         self._record_metrics()
         self._write_logs()
         self._sample_trace()
+
+    def _load_running(self) -> bool:
+        """The load generator starts once every workload of the app has been available (as after a deploy)."""
+        state = self.state
+        if "load_started_tick" in state.extra:
+            return True
+        if state.extra.get("deploying"):
+            return False
+        deployments = state.store.list("Deployment", state.app.namespace)
+        available = deployments and all(int(d.get("status", {}).get("availableReplicas", 0)) >= int(d["spec"].get(
+            "replicas", 1)) for d in deployments)
+        programs = state.extra.get("programs", {})
+        listening = all(rt.listen_port is not None or programs.get(f"{uid}/{name}") is None
+                        or programs[f"{uid}/{name}"].listen_port is None
+                        for uid, containers in state.containers.items() for name, rt in containers.items())
+        if available and listening:
+            state.extra["load_started_tick"] = state.clock.tick
+            return True
+        return False
 
     def outcome(self, name: str, _stack: tuple[str, ...] = ()) -> Outcome:
         if name in self._outcomes:
@@ -93,12 +116,30 @@ class TrafficModel:
             latency += result.latency_ms * (1.0 if call.critical else 0.3)
             if call.critical:
                 success *= result.success
+        mix = self.state.app.mix_of(name)
+        if mix:
+            success = (1.0 - own_rate) * self._mixed_success(mix, results)
         failing = [r for r in results if r.success < 0.999 and r.call.critical]
         message = own_error or (failing[0].message if failing else "")
         outcome = Outcome(max(0.0, min(1.0, success)), min(latency, TIMEOUT_MS), message, results, own_error,
                           own_rate)
         self._outcomes[name] = outcome
         return outcome
+
+    @staticmethod
+    def _mixed_success(mix: tuple[tuple[str, float, tuple[str, ...]], ...], results: list[CallResult]) -> float:
+        """Share-weighted success over the operations, each needing only its own critical callees."""
+        by_target = {r.call.target: r for r in results}
+        total = sum(share for _, share, _ in mix)
+        success = 0.0
+        for _, share, callees in mix:
+            ok = 1.0
+            for callee in callees:
+                result = by_target.get(callee)
+                if result is not None and result.call.critical:
+                    ok *= result.success
+            success += share / total * ok
+        return success
 
     def _call(self, caller: Component, program: Program, call: Call, env: dict[str, str], pod: dict[str, Any],
               stack: tuple[str, ...]) -> CallResult:
@@ -109,6 +150,8 @@ class TrafficModel:
             return CallResult(call, 0.0, 1.0, f"dial tcp: lookup {call.target}: no such host")
         default_port = callee.port or 0
         address = resolve_address(program, call, env, state.app.namespace, default_port)
+        if self._flags.get("paymentUnreachable") and caller.name == "checkout" and call.target == "payment":
+            address = "badAddress:50051"  # what the demo's checkout dials for payment while the flag is on
         conn: Connection = connect(state, state.app.namespace, address, default_port, pod["spec"].get("nodeName"))
         if not conn.ok:
             latency = TIMEOUT_MS if conn.error == "timeout" else 1.0
@@ -140,10 +183,16 @@ class TrafficModel:
                 return program, pod
         return None, {}
 
-    def _pods(self, component: str) -> list[dict[str, Any]]:
+    def _group_pods(self) -> dict[str, list[dict[str, Any]]]:
         state = self.state
-        return [p for p in state.store.list("Pod", state.app.namespace)
-                if component_of(state, p) == component and not p["metadata"].get("deletionTimestamp")]
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for pod in state.store.list("Pod", state.app.namespace):
+            if not pod["metadata"].get("deletionTimestamp"):
+                groups.setdefault(component_of(state, pod), []).append(pod)
+        return groups
+
+    def _pods(self, component: str) -> list[dict[str, Any]]:
+        return self._pods_by_component.get(component, [])
 
     def _running(self, pod: dict[str, Any]) -> bool:
         return any("running" in (s.get("state") or {}) for s in pod.get("status", {}).get("containerStatuses") or [])
@@ -161,10 +210,18 @@ class TrafficModel:
         order = self._topological()
         for name in order:
             comp = app.component(name)
+            mix = app.mix_of(name)
+            total = sum(share for _, share, _ in mix)
             for call in comp.calls:
-                if call.target in rates:
-                    share = 1.0 if call.target.startswith(("mongodb", "memcached", "consul", "flagd")) else 0.6
-                    rates[call.target] += rates[name] * share
+                if call.target not in rates:
+                    continue
+                if mix and any(call.target in callees for _, _, callees in mix):
+                    share = sum(s for _, s, callees in mix if call.target in callees) / total
+                elif mix:
+                    share = 0.05
+                else:
+                    share = 1.0 if self.state.app.component(call.target).kind != "service" else 0.6
+                rates[call.target] += rates[name] * share
         return rates
 
     def _topological(self) -> list[str]:

@@ -116,6 +116,9 @@ class AppSpec:
     service_cidr: str = "10.96"
     kubernetes_version: str = "v1.31.2"
     extra_labels: tuple[tuple[str, str], ...] = field(default=())
+    request_mix: tuple[tuple[str, tuple[tuple[str, float, tuple[str, ...]], ...]], ...] = ()
+    """Per component, the operations it serves as (operation, share of its traffic, callees it uses): a request
+    fails only if a callee *its* operation needs fails. Components not listed use all their calls."""
 
     def component(self, name: str) -> Component:
         for c in self.components:
@@ -126,6 +129,9 @@ class AppSpec:
     @property
     def component_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.components)
+
+    def mix_of(self, name: str) -> tuple[tuple[str, float, tuple[str, ...]], ...]:
+        return next((mix for comp, mix in self.request_mix if comp == name), ())
 
     def callers_of(self, name: str) -> list[str]:
         return [c.name for c in self.components if any(call.target == name for call in c.calls)]
