@@ -1,0 +1,1 @@
+"""Evaluation: problems, runners, metrics and the external datasets they use."""
