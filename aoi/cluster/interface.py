@@ -144,7 +144,7 @@ class ClusterReader(Protocol):
 
 WRITE_METHODS: tuple[str, ...] = ("scale", "rollout_restart", "rollout_undo", "patch", "set_image", "set_env",
                                   "delete_pod", "cordon", "uncordon", "datastore_admin", "apply", "delete",
-                                  "node_service", "apply_undo")
+                                  "node_service", "apply_undo", "resource_version")
 """Names of every `ClusterWriter` method; a read-only view must expose none of them."""
 
 
@@ -152,6 +152,12 @@ WRITE_METHODS: tuple[str, ...] = ("scale", "rollout_restart", "rollout_undo", "p
 class ClusterWriter(Protocol):
     """Changes to a cluster. Every method supports `dry_run` (returns the diff, changes nothing) and returns the
     undo record that reverts it."""
+
+    def resource_version(self, kind: str, name: str, namespace: str | None) -> str:
+        """An opaque version of a write target that changes whenever the target changes: the object's
+        resourceVersion, or a digest for non-object targets (`Datastore`, `NodeService`, chaos experiments).
+        `"absent"` when it does not exist. Approval grants are bound to it."""
+        ...
 
     def scale(self, kind: str, name: str, namespace: str, replicas: int, *, dry_run: bool = False) -> WriteResult:
         ...

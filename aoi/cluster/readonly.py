@@ -1,7 +1,8 @@
 """A read-only view of a cluster: the object to hand to code that must never write.
 
 The view copies the `ClusterReader` methods of a backend into a slotted object and keeps no reference to the
-backend as an attribute, so no attribute path (`view.backend.scale`, `view.__dict__`, `view.logs.__self__`) leads to a write method.
+backend as an attribute, so no attribute path (`view.backend.scale`, `view.__dict__`, `view.logs.__self__`)
+leads to a write method.
 Python cannot stop a determined caller digging through closures or the garbage collector; the guarantee is
 architectural: the probe tool server is built from this view, and tests assert that it exposes no write method.
 """

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from aoi.cluster.interface import WRITE_METHODS, ClusterReader, ClusterWriter

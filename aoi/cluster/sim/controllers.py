@@ -47,7 +47,8 @@ def owner_ref(owner: dict[str, Any]) -> dict[str, Any]:
 
 
 def pod_ready(pod: dict[str, Any]) -> bool:
-    return any(c["type"] == "Ready" and c["status"] == "True" for c in (pod.get("status") or {}).get("conditions") or [])
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
 
 def active(pod: dict[str, Any]) -> bool:
@@ -70,8 +71,6 @@ def reconcile_deployments(state: SimState, events: EventRecorder) -> None:
         if new_rs is None:
             new_rs = _create_replicaset(state, dep, want_hash, revision + 1)
             replica_sets.append(new_rs)
-            events.emit(dep, "ScalingReplicaSet", f"Scaled up replica set {new_rs['metadata']['name']} from 0 to "
-                        f"{min(desired, max(1, desired))}", component="deployment-controller")
             new_rs["spec"]["replicas"] = 0
         elif int(new_rs["metadata"]["annotations"].get(REVISION, 0)) < revision:
             new_rs["metadata"]["annotations"][REVISION] = str(revision + 1)
@@ -114,8 +113,10 @@ def _roll(state: SimState, dep: dict[str, Any], new_rs: dict[str, Any], old: lis
             target_new = desired
     if target_new != new_current:
         verb = "up" if target_new > new_current else "down"
-        events.emit(dep, "ScalingReplicaSet", f"Scaled {verb} replica set {new_rs['metadata']['name']} from "
-                    f"{new_current} to {target_new}", component="deployment-controller")
+        # The controller's two wordings: a replica set it creates vs one it resizes.
+        resized = f" from {new_current}" if new_rs.get("status", {}).get("observedGeneration") else ""
+        events.emit(dep, "ScalingReplicaSet", f"Scaled {verb} replica set {new_rs['metadata']['name']} to "
+                    f"{target_new}{resized}", component="deployment-controller")
         new_rs["spec"]["replicas"] = target_new
         state.store.touch(new_rs)
     new_available = int(new_rs.get("status", {}).get("availableReplicas", 0))
@@ -130,8 +131,8 @@ def _roll(state: SimState, dep: dict[str, Any], new_rs: dict[str, Any], old: lis
         if new_available >= desired:
             remove = current
         if remove > 0:
-            events.emit(dep, "ScalingReplicaSet", f"Scaled down replica set {rs['metadata']['name']} from {current} "
-                        f"to {current - remove}", component="deployment-controller")
+            events.emit(dep, "ScalingReplicaSet", f"Scaled down replica set {rs['metadata']['name']} to "
+                        f"{current - remove} from {current}", component="deployment-controller")
             rs["spec"]["replicas"] = current - remove
             state.store.touch(rs)
             can_remove = max(0, can_remove - remove)
@@ -427,7 +428,7 @@ def reconcile_volumes(state: SimState, events: EventRecorder) -> None:
             if (bound is None or bound["metadata"]["uid"] != claim["uid"]) and phase != "Released":
                 pv["status"] = {"phase": "Released"}
                 store.touch(pv)
-        elif not claim and phase == "Released":
+        elif not claim and phase != "Available":  # an admin cleared the claimRef: the volume is free again
             pv["status"] = {"phase": "Available"}
             store.touch(pv)
 
@@ -546,17 +547,21 @@ def reconcile_nodes(state: SimState, events: EventRecorder) -> None:
         if changed:
             state.store.touch(node)
         if ready[0] != "True":
-            _mark_pods_not_ready(state, name, now)
+            _mark_pods_not_ready(state, events, name, now)
 
 
-def _mark_pods_not_ready(state: SimState, node: str, now: str) -> None:
+def _mark_pods_not_ready(state: SimState, events: EventRecorder, node: str, now: str) -> None:
     for pod in state.store.list("Pod"):
         if pod["spec"].get("nodeName") != node:
             continue
+        flipped = False
         for cond in pod.get("status", {}).get("conditions") or []:
             if cond["type"] in ("Ready", "ContainersReady") and cond["status"] == "True":
                 cond["status"] = "False"
                 cond["lastTransitionTime"] = now
-                state.store.touch(pod)
+                flipped = True
+        if flipped:
+            state.store.touch(pod)
+            events.emit(pod, "NodeNotReady", "Node is not ready", type_="Warning", component="node-controller")
         for status in pod.get("status", {}).get("containerStatuses") or []:
             status["ready"] = False

@@ -1,6 +1,8 @@
 """Kubernetes events as the real components emit them: deduplicated by (object, reason, message) with a count.
 
-Events age out after an hour, like the API server's default TTL.
+Like client-go's event correlator, once an object has had 10 different messages for the same reason within ten
+minutes, further ones are folded into one "(combined from similar events): <latest message>" event. Events age
+out after an hour, like the API server's default TTL.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from aoi.cluster.sim.clock import TICK_SECONDS, rfc3339
 from aoi.cluster.sim.store import ObjectStore
 
 EVENT_TTL_TICKS = 3600 // TICK_SECONDS
+SIMILAR_EVENTS = 10
+SIMILAR_WINDOW_SECONDS = 600
+COMBINED = "(combined from similar events): "
 
 
 class EventRecorder:
@@ -23,13 +28,28 @@ class EventRecorder:
         meta = obj["metadata"]
         namespace = meta.get("namespace") or "default"
         now = rfc3339(self._clock.now)
+        recent = rfc3339(self._clock.now.__class__.fromtimestamp(
+            self._clock.now.timestamp() - SIMILAR_WINDOW_SECONDS, self._clock.now.tzinfo))
+        similar: set[str] = set()
+        combined = None
         for ev in self._store.list("Event", namespace):
             inv = ev["involvedObject"]
-            if (inv["uid"] == meta.get("uid") and ev["reason"] == reason and ev["message"] == message
-                    and inv.get("fieldPath") == field_path):
+            if inv["uid"] != meta.get("uid") or ev["reason"] != reason or ev["type"] != type_:
+                continue
+            if ev["message"] == message and inv.get("fieldPath") == field_path:
                 ev["count"] += 1
                 ev["lastTimestamp"] = now
                 self._store.touch(ev)
+                return
+            if ev["message"].startswith(COMBINED):
+                combined = ev
+            elif ev["lastTimestamp"] >= recent:
+                similar.add(ev["message"])
+        if len(similar) >= SIMILAR_EVENTS:
+            message = COMBINED + message
+            if combined is not None:
+                combined.update(message=message, lastTimestamp=now, count=combined["count"] + 1)
+                self._store.touch(combined)
                 return
         involved = {"kind": obj["kind"], "namespace": namespace, "name": meta["name"], "uid": meta.get("uid", ""),
                     "apiVersion": obj.get("apiVersion", "v1"), "resourceVersion": meta.get("resourceVersion", "")}

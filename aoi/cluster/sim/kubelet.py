@@ -22,6 +22,8 @@ from aoi.cluster.sim.state import ContainerRuntime, SimState
 
 MAX_BACKOFF = 300
 DELETE_AFTER_TICKS = 1
+SANDBOX_MIN_MEMORY_MI = 6
+"""A pod memory limit below this OOM-kills runc's init process: the sandbox is never created."""
 PAUSED = "chaos_paused"
 """`state.extra` key: `uid/container` of the containers running Chaos Mesh's pause image (pod-failure)."""
 
@@ -78,16 +80,51 @@ def sync_pod(state: SimState, catalog: ImageCatalog, events: EventRecorder, pod:
     uid = pod["metadata"]["uid"]
     runtimes = state.containers.setdefault(uid, {})
     node = pod["spec"]["nodeName"]
-    agents = state.nodes[node]
+    if not state.nodes[node].containerd:
+        # With the runtime gone the kubelet can neither inspect nor change containers (PLEG is unhealthy): it
+        # reports nothing new, and the node controller's NotReady marking stands.
+        return
     mount_error = _mount_error(state, pod)
     if mount_error:
         events.emit(pod, "FailedMount", mount_error, type_="Warning", host=node)
+    blocked = mount_error or _sandbox_error(state, events, pod)
+    if not blocked:
+        _assign_pod_ip(state, pod)
     for spec in pod["spec"]["containers"]:
         rt = runtimes.setdefault(spec["name"], ContainerRuntime())
-        if mount_error or not agents.containerd:
+        if blocked:
             continue
         _sync_container(state, catalog, events, pod, spec, rt)
-    _pod_status(state, pod, runtimes, mount_error)
+    _pod_status(state, pod, runtimes, blocked)
+
+
+def _sandbox_error(state: SimState, events: EventRecorder, pod: dict[str, Any]) -> str:
+    """Why the pod sandbox cannot be created: a pod memory limit below what runc's init process needs."""
+    limits = [mebibytes(c.get("resources", {}).get("limits", {}).get("memory")) for c in pod["spec"]["containers"]]
+    if not all(limits) or sum(limits) >= SANDBOX_MIN_MEMORY_MI:
+        return ""
+    message = ("Failed to create pod sandbox: rpc error: code = Unknown desc = failed to create containerd task: "
+               "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container "
+               "process: container init was OOM-killed (memory limit too low?): unknown")
+    retry = state.extra.setdefault("sandbox_retry", {})
+    uid = pod["metadata"]["uid"]
+    if state.clock.tick >= retry.get(uid, 0):  # the pod worker retries with back-off, like a crashing container
+        events.emit(pod, "FailedCreatePodSandBox", message, type_="Warning", host=pod["spec"]["nodeName"])
+        retry[uid] = state.clock.tick + 2
+    return message
+
+
+def _assign_pod_ip(state: SimState, pod: dict[str, Any]) -> None:
+    """The CNI plugin gives the sandbox its address: a pod that never got a sandbox has no IP."""
+    if pod["status"].get("podIP"):
+        return
+    node = pod["spec"]["nodeName"]
+    index = [n.name for n in state.app.nodes].index(node)
+    counter = state.extra.setdefault("ip_counter", {})
+    counter[node] = counter.get(node, 10) + 1
+    ip = f"{state.app.pod_cidr}.{index}.{counter[node]}"
+    pod["status"]["podIP"] = ip
+    pod["status"]["podIPs"] = [{"ip": ip}]
 
 
 def _sync_container(state: SimState, catalog: ImageCatalog, events: EventRecorder, pod: dict[str, Any],
@@ -103,7 +140,10 @@ def _sync_container(state: SimState, catalog: ImageCatalog, events: EventRecorde
         return
     if tick < rt.next_start_tick:
         return
-    if not rt.image_pulled:
+    if rt.image_pulled:  # a restart: the kubelet checks the image again before every start
+        events.emit(pod, "Pulled", f'Container image "{image}" already present on machine', field_path=path,
+                    host=node)
+    else:
         cached = image in state.images_on_node.setdefault(node, set())
         if cached and spec.get("imagePullPolicy", "IfNotPresent") != "Always":
             rt.image_pulled = True
@@ -112,6 +152,11 @@ def _sync_container(state: SimState, catalog: ImageCatalog, events: EventRecorde
         else:
             events.emit(pod, "Pulling", f'Pulling image "{image}"', field_path=path, host=node)
             secrets = [s.get("name", "") for s in pod["spec"].get("imagePullSecrets") or []]
+            missing = [s for s in secrets if state.store.get("Secret", pod["metadata"]["namespace"], s) is None]
+            if missing:
+                events.emit(pod, "FailedToRetrieveImagePullSecret", f"Unable to retrieve some image pull secrets "
+                            f"({', '.join(missing)}); attempting to pull the image may not succeed.", type_="Warning",
+                            host=node)
             result = catalog.pull(image, secrets, lambda s: state.store.get(
                 "Secret", pod["metadata"]["namespace"], s) is not None)
             if not result.ok:
@@ -225,33 +270,39 @@ def _probe(state: SimState, events: EventRecorder, pod: dict[str, Any], spec: di
     probe = spec.get(which)
     if not probe or rt.started_tick is None:
         return
-    tick = state.clock.tick
-    up = (tick - rt.started_tick) * TICK_SECONDS
-    if up < int(probe.get("initialDelaySeconds", 0)):
-        return
-    period = max(int(probe.get("periodSeconds", 10)), TICK_SECONDS)
-    if (up - int(probe.get("initialDelaySeconds", 0))) % period >= TICK_SECONDS:
-        return
-    message = probe_failure(state, pod, spec, rt, probe)
+    up = (state.clock.tick - rt.started_tick) * TICK_SECONDS
+    delay = int(probe.get("initialDelaySeconds", 0))
+    period = max(1, int(probe.get("periodSeconds", 10)))
+    program = state.extra["programs"].get(f"{pod['metadata']['uid']}/{spec['name']}")
+    starting = replace(rt, listen_port=None)
     label = "Liveness" if which == "livenessProbe" else "Readiness"
     threshold = int(probe.get("failureThreshold", 3))
     node = pod["spec"]["nodeName"]
     path = f"spec.containers{{{spec['name']}}}"
-    if message:
+    # Every probe the kubelet ran during this tick's seconds; one that ran before the process had finished
+    # starting found nothing listening, even if it listens now.
+    for second in range(up - TICK_SECONDS + 1, up + 1):
+        if second < delay or (second - delay) % period:
+            continue
+        early = program is not None and second < program.behaviour.startup_seconds
+        message = probe_failure(state, pod, spec, starting if early else rt, probe)
+        if not message:
+            if which == "livenessProbe":
+                rt.liveness_failures = 0
+            else:
+                rt.readiness_failures = 0
+            continue
         events.emit(pod, "Unhealthy", f"{label} probe failed: {message}", type_="Warning", field_path=path, host=node)
-        if which == "livenessProbe":
-            rt.liveness_failures += 1
-            if rt.liveness_failures >= threshold:
-                events.emit(pod, "Killing", f"Container {spec['name']} failed liveness probe, will be restarted",
-                            field_path=path, host=node)
-                _terminated(state, events, pod, spec, rt, 143, "Error", "", restart_now=True)
-        else:
+        if which != "livenessProbe":
             rt.readiness_failures += 1
-    else:
-        if which == "livenessProbe":
-            rt.liveness_failures = 0
-        else:
-            rt.readiness_failures = 0
+            continue
+        rt.liveness_failures += 1
+        if rt.liveness_failures >= threshold:
+            events.emit(pod, "Killing", f"Container {spec['name']} failed liveness probe, will be restarted",
+                        field_path=path, host=node)
+            # The first restart is immediate; a container killed again is restarted under crash back-off.
+            _terminated(state, events, pod, spec, rt, 143, "Error", "", restart_now=rt.restarts == 0)
+            return
 
 
 def probe_failure(state: SimState, pod: dict[str, Any], spec: dict[str, Any], rt: ContainerRuntime,
@@ -278,7 +329,8 @@ def probe_failure(state: SimState, pod: dict[str, Any], spec: dict[str, Any], rt
     if "grpc" in probe:
         port = int(probe["grpc"].get("port", 0))
         if listening != port or protocol != "grpc":
-            return f'timeout: failed to connect service ":{port}" within {int(timeout)}s: context deadline exceeded'
+            return (f'timeout: failed to connect service "{ip}:{port}" within {int(timeout)}s: context deadline '
+                    "exceeded")
         if slow:
             return f"timeout: health rpc did not complete within {int(timeout)}s"
         return ""
@@ -337,8 +389,9 @@ def _back_off(rt: ContainerRuntime, tick: int) -> None:
 
 
 def _at(state: SimState, tick: int) -> Any:
-    from aoi.cluster.sim.clock import EPOCH
     from datetime import timedelta
+
+    from aoi.cluster.sim.clock import EPOCH
 
     return EPOCH + timedelta(seconds=tick * TICK_SECONDS)
 
@@ -475,7 +528,7 @@ def _pod_status(state: SimState, pod: dict[str, Any], runtimes: dict[str, Contai
                 reason = "ImagePullBackOff"
             waiting: dict[str, Any] = {"reason": reason}
             if reason == "CrashLoopBackOff":
-                waiting["message"] = (f"back-off {rt.backoff_seconds // 60 and f'{rt.backoff_seconds // 60}m' or ''}"
+                waiting["message"] = (f"back-off {(rt.backoff_seconds // 60 and f'{rt.backoff_seconds // 60}m') or ''}"
                                       f"{rt.backoff_seconds % 60 or ''}{'s' if rt.backoff_seconds % 60 else ''} "
                                       f"restarting failed container={spec['name']} pod={pod['metadata']['name']}_"
                                       f"{pod['metadata']['namespace']}({pod['metadata']['uid']})")

@@ -40,14 +40,14 @@ def startup_lines(style: str, comp: Component, port: int | None, ts: datetime | 
     ts = ts or datetime(2026, 1, 5, 9, 0, 0)
     name = comp.name
     if style == "go-hotel":
-        lines = [_hotel(ts, "INF", f"cmd/{name}/main.go:24", f"Reading config..."),
+        lines = [_hotel(ts, "INF", f"cmd/{name}/main.go:24", "Reading config..."),
                  _hotel(ts, "INF", f"cmd/{name}/main.go:37", f"Read target port: {port}"),
                  _hotel(ts, "INF", f"cmd/{name}/main.go:38", "Read consul address: consul:8500"),
                  _hotel(ts, "INF", f"cmd/{name}/main.go:39", "Read jaeger address: jaeger:6831")]
         for call in comp.calls:
             if call.target.startswith("mongodb"):
-                lines.append(_hotel(ts, "INF", f"cmd/{name}/db.go:29", f"New session successfull..."))
-        lines.append(_hotel(ts, "INF", f"cmd/{name}/main.go:58", f"Starting server..."))
+                lines.append(_hotel(ts, "INF", f"cmd/{name}/db.go:29", "New session successfull..."))
+        lines.append(_hotel(ts, "INF", f"cmd/{name}/main.go:58", "Starting server..."))
         return lines
     if style == "cpp-thrift":
         return [_cpp(ts, "info", f"{comp.command[0] if comp.command else name}.cpp:61",
@@ -111,7 +111,9 @@ def is_error_line(line: str) -> bool:
 
 
 def oom_line(style: str) -> str:
-    return "fatal error: runtime: out of memory" if style == "go-hotel" else "java.lang.OutOfMemoryError: Java heap space"
+    if style == "go-hotel":
+        return "fatal error: runtime: out of memory"
+    return "java.lang.OutOfMemoryError: Java heap space"
 
 
 def request_line(style: str, comp: Component, operation: str, latency_ms: float, rng: random.Random,
@@ -156,19 +158,44 @@ def call_error_line(style: str, comp: Component, call: Call, message: str, criti
         return _cpp(ts, "error", f"{comp.command[0] if comp.command else comp.name}Handler.h:120",
                     f"Failed to {call.operation} via {call.target}: {message}")
     if style == "boutique":
-        grpc = (f'rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: '
-                f'{message}"' if "dial" in message else f"rpc error: code = Unavailable desc = {message}")
+        grpc = _grpc_status(call, message)
         what = call.operation.rsplit("/", 1)[-1]
         if comp.name == "frontend":
             return _boutique(ts, "warning" if not critical else "error",
                              "failed to retrieve ads" if call.target == "adservice" else "request error",
-                             error=f"could not {what}: {grpc}", **{"http.req.id": _uuid(rng),
-                                                                   "http.req.method": "GET", "http.req.path": "/",
-                                                                   "session": _uuid(rng)})
+                             error=f"{_FRONTEND_WRAP.get(what, f'could not {what}')}: {grpc}",
+                             **{"http.req.id": _uuid(rng), "http.req.method": "GET", "http.req.path": "/",
+                                "session": _uuid(rng)})
         return _boutique(ts, "error", f"{what} failed", error=grpc)
     if style == "otel":
         return _otel(ts, comp.name, "error", f"{call.operation} failed: {message}")
     return f"{ts.strftime('%Y/%m/%d %H:%M:%S')} ERROR {comp.name}: {call.operation} -> {call.target}: {message}"
+
+
+_FRONTEND_WRAP = {
+    "ListProducts": "could not retrieve products", "GetProduct": "could not retrieve product",
+    "GetSupportedCurrencies": "could not retrieve currencies", "Convert": "failed to do currency conversion",
+    "GetCart": "could not retrieve cart", "ListRecommendations": "failed to get product recommendations",
+    "GetQuote": "failed to get shipping quote", "PlaceOrder": "failed to complete the order",
+    "GetAds": "failed to get ads",
+}
+"""How Online Boutique's frontend handlers wrap a failed backend call (`errors.Wrap(err, ...)`)."""
+
+
+def _grpc_status(call: Call, message: str) -> str:
+    """The gRPC status a caller sees: a transport error when it could not reach the callee, else the error the
+    callee returned (cartservice reports its storage failures as FailedPrecondition)."""
+    if message.startswith(f"{call.target}: "):
+        inner = message.split(": ", 1)[1]
+        if call.target == "cartservice":
+            return ("rpc error: code = FailedPrecondition desc = Can't access cart storage. "
+                    f"StackExchange.Redis.RedisConnectionException: It was not possible to connect to the redis "
+                    f"server(s). {inner}")
+        return f"rpc error: code = Unknown desc = {inner}"
+    if "dial" in message:
+        return ('rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: '
+                f'{message}"')
+    return f"rpc error: code = Unavailable desc = {message}"
 
 
 def served_error_line(style: str, comp: Component, operation: str, message: str, rng: random.Random,

@@ -17,7 +17,7 @@ def cpu_millicores(value: str | int | float | None) -> int:
     text = str(value).strip()
     if text.endswith("m"):
         return int(float(text[:-1]))
-    return int(round(float(text) * 1000))
+    return round(float(text) * 1000)
 
 
 def bytes_of(value: str | int | float | None) -> int:

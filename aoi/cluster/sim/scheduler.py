@@ -18,7 +18,9 @@ from aoi.cluster.sim.store import selector_matches
 RETRY_TICKS = 6
 """Unschedulable pods are retried (and the event repeated) every 30 s."""
 
-_RESOURCE_REASONS = ("Insufficient cpu", "Insufficient memory", "Too many pods")
+_RESOLVABLE_REASONS = ("Insufficient cpu", "Insufficient memory", "Too many pods",
+                     "node(s) didn't match pod anti-affinity rules")
+"""Filter failures the scheduler reports as resolvable: preemption looks for victims on those nodes."""
 
 
 def schedule(state: SimState, events: EventRecorder) -> None:
@@ -65,7 +67,7 @@ def scheduler_running(state: SimState) -> bool:
 def unschedulable_message(total: int, reasons: dict[str, list[str]]) -> str:
     counts = Counter(r for rs in reasons.values() for r in rs)
     parts = sorted(f"{n} {r}" for r, n in counts.items())
-    victims = sum(1 for rs in reasons.values() if all(r in _RESOURCE_REASONS for r in rs))
+    victims = sum(1 for rs in reasons.values() if all(r in _RESOLVABLE_REASONS for r in rs))
     preemption = []
     if total - victims:
         preemption.append(f"{total - victims} Preemption is not helpful for scheduling")
@@ -115,17 +117,13 @@ def node_filter_reasons(state: SimState, pod: dict[str, Any], node: dict[str, An
 
 def bind(state: SimState, events: EventRecorder, pod: dict[str, Any], node: dict[str, Any]) -> None:
     name = node["metadata"]["name"]
-    index = [n.name for n in state.app.nodes].index(name)
-    counter = state.extra.setdefault("ip_counter", {})
-    counter[name] = counter.get(name, 10) + 1
     pod["spec"]["nodeName"] = name
+    # The pod IP comes later, from the kubelet, once the sandbox exists.
     pod["status"].update({
         "phase": "Pending", "hostIP": node["status"]["addresses"][0]["address"],
-        "podIP": f"{state.app.pod_cidr}.{index}.{counter[name]}",
         "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": _now(state),
                         "lastProbeTime": None}],
     })
-    pod["status"]["podIPs"] = [{"ip": pod["status"]["podIP"]}]
     pod["status"]["hostIPs"] = [{"ip": pod["status"]["hostIP"]}]
     state.store.touch(pod)
     events.emit(pod, "Scheduled", f"Successfully assigned {pod['metadata']['namespace']}/{pod['metadata']['name']} "

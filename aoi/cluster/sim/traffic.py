@@ -19,7 +19,7 @@ from aoi.cluster.sim.apps.model import Call, Component
 from aoi.cluster.sim.controllers import pod_ready
 from aoi.cluster.sim.datastores import datastore_error
 from aoi.cluster.sim.flags import flag_values
-from aoi.cluster.sim.network import Connection, connect, component_of
+from aoi.cluster.sim.network import Connection, active_chaos, component_of, connect
 from aoi.cluster.sim.programs import Program, resolve_address
 from aoi.cluster.sim.quantity import cpu_millicores
 from aoi.cluster.sim.state import SimState
@@ -178,7 +178,8 @@ class TrafficModel:
         pods = self._pods(comp.name)
         ready = [p for p in pods if pod_ready(p)] or [p for p in pods if self._running(p)]
         for pod in ready:
-            program = state.extra.get("programs", {}).get(f"{pod['metadata']['uid']}/{pod['spec']['containers'][0]['name']}")
+            key = f"{pod['metadata']['uid']}/{pod['spec']['containers'][0]['name']}"
+            program = state.extra.get("programs", {}).get(key)
             if program is not None and self._running(pod):
                 return program, pod
         return None, {}
@@ -256,6 +257,8 @@ class TrafficModel:
     def _cpu_demand(self, comp: Component) -> float:
         pods = max(1, len([p for p in self._pods(comp.name) if self._running(p)]))
         hog = self.state.cpu_hog.get(f"{self.state.app.namespace}/{comp.name}", 0.0)
+        hog += sum(c.value for c in active_chaos(self.state, self.state.app.namespace, comp.name)
+                   if c.action == "cpu-stress")
         return 5.0 + self._rates.get(comp.name, 0.0) * comp.cpu_per_rps_m / pods + hog
 
     def _flag_effects(self, comp: Component) -> tuple[str, float, float]:
@@ -269,8 +272,8 @@ class TrafficModel:
         if name == "ad" and f.get("adManualGc"):
             return "", 0.0, 450.0 if self.state.clock.tick % 3 == 0 else 40.0
         if name == "cart" and f.get("cartFailure"):
-            return ("rpc error: code = FailedPrecondition desc = Can't access cart storage. System.ApplicationException: "
-                    "Wasn't able to connect to redis"), 0.35, 0.0
+            return ("rpc error: code = FailedPrecondition desc = Can't access cart storage. "
+                    "System.ApplicationException: Wasn't able to connect to redis"), 0.35, 0.0
         if name == "payment" and f.get("paymentFailure"):
             return "Payment request failed. Invalid token. app.loyalty.level=gold", float(f["paymentFailure"]), 0.0
         if name == "product-catalog" and f.get("productCatalogFailure"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -59,7 +60,8 @@ def kind_of(name: str) -> str:
     """
     kind = _KIND_NAMES.get(name.lower()) or _KIND_NAMES.get(name.lower().rstrip("s"))
     if kind is None:
-        raise InvalidArgumentError(f"unknown kind {name!r}; valid kinds: {', '.join(sorted(set(_KIND_NAMES.values())))}")
+        valid = ", ".join(sorted(set(_KIND_NAMES.values())))
+        raise InvalidArgumentError(f"unknown kind {name!r}; valid kinds: {valid}")
     return kind
 
 
@@ -126,6 +128,23 @@ class SimWriter:
         return self._change(summary, [old], [new], dry_run)
 
     # -- ClusterWriter -----------------------------------------------------------------------------------------
+    def resource_version(self, kind: str, name: str, namespace: str | None) -> str:
+        state = self.engine.state
+        if kind == "Datastore":
+            store = state.datastores.get(f"{namespace}/{name}")
+            return _digest(_users(store)) if store is not None else "absent"
+        if kind == "NodeService":
+            node, _, component = name.partition("/")
+            agents = state.nodes.get(node)
+            return f"{'running' if agents.running(component) else 'stopped'}" if agents else "absent"
+        if kind in CHAOS_KINDS.values():
+            chaos = next((c for c in state.chaos if c.name == name), None)
+            return _digest(repr(chaos)) if chaos is not None else "absent"
+        kind = kind_of(kind)
+        ns = None if kind in CLUSTER_SCOPED else (namespace or state.app.namespace)
+        obj = state.store.get(kind, ns, name)
+        return obj["metadata"]["resourceVersion"] if obj is not None else "absent"
+
     def scale(self, kind: str, name: str, namespace: str, replicas: int, *, dry_run: bool = False) -> WriteResult:
         kind = kind_of(kind)
         if kind not in SCALABLE_KINDS:
@@ -427,6 +446,10 @@ def _diff(old: dict[str, Any] | None, new: dict[str, Any] | None, label: str) ->
         return yaml.safe_dump(clean, sort_keys=True, default_flow_style=False).splitlines(keepends=True)
 
     return "".join(difflib.unified_diff(dump(old), dump(new), f"a/{label}", f"b/{label}"))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _users(store: Any) -> str:

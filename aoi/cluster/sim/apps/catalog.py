@@ -16,7 +16,8 @@ _HOTEL_PORTS = {"frontend": 5000, "search": 8082, "geo": 8083, "rate": 8084, "pr
 _HOTEL_OPS = {
     "frontend": ("HTTP GET /hotels", "HTTP GET /recommendations", "HTTP POST /user", "HTTP POST /reservation"),
     "search": ("search.Search/Nearby",), "geo": ("geo.Geo/Nearby",), "rate": ("rate.Rate/GetRates",),
-    "profile": ("profile.Profile/GetProfiles",), "recommendation": ("recommendation.Recommendation/GetRecommendations",),
+    "profile": ("profile.Profile/GetProfiles",),
+    "recommendation": ("recommendation.Recommendation/GetRecommendations",),
     "user": ("user.User/CheckUser",), "reservation": ("reservation.Reservation/MakeReservation",
                                                       "reservation.Reservation/CheckAvailability"),
 }
@@ -135,7 +136,8 @@ SOCIAL_NETWORK = AppSpec(
     components=(
         Component(name="nginx-thrift", kind="frontend", image="yg397/openresty-thrift:xenial", port=8080,
                   protocol="http", container="nginx-thrift", port_name="8080",
-                  calls=(Call("compose-post-service", "compose_post"), Call("home-timeline-service", "read_home_timeline"),
+                  calls=(Call("compose-post-service", "compose_post"),
+                         Call("home-timeline-service", "read_home_timeline"),
                          Call("user-timeline-service", "read_user_timeline"), Call("user-service", "login"),
                          Call("social-graph-service", "follow")),
                   operations=("/wrk2-api/home-timeline/read", "/wrk2-api/user-timeline/read", "/wrk2-api/post/compose"),
