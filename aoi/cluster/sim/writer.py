@@ -23,6 +23,7 @@ from aoi.cluster.interface import (
     UndoRecord,
     WriteResult,
 )
+from aoi.cluster.kinds import normalise_kind
 from aoi.cluster.patching import json_patch, merge_patch, strategic_merge_patch
 from aoi.cluster.sim.clock import rfc3339
 from aoi.cluster.sim.controllers import REVISION, mark_deleted, owned_by
@@ -42,25 +43,15 @@ MAX_REPLICAS = 50
 CHAOS_KINDS = {"network-delay": "NetworkChaos", "network-loss": "NetworkChaos", "pod-failure": "PodChaos",
                "container-kill": "PodChaos", "cpu-stress": "StressChaos"}
 
-_KIND_NAMES = {k.lower(): k for k in (*PATCHABLE_KINDS, *DELETABLE_KINDS, "Secret")}
-_KIND_NAMES.update({"deploy": "Deployment", "deployments": "Deployment", "svc": "Service", "services": "Service",
-                    "cm": "ConfigMap", "configmaps": "ConfigMap", "sts": "StatefulSet", "statefulsets": "StatefulSet",
-                    "rs": "ReplicaSet", "replicasets": "ReplicaSet", "po": "Pod", "pods": "Pod", "no": "Node",
-                    "nodes": "Node", "quota": "ResourceQuota", "resourcequotas": "ResourceQuota",
-                    "sa": "ServiceAccount", "serviceaccounts": "ServiceAccount", "pvc": "PersistentVolumeClaim",
-                    "persistentvolumeclaims": "PersistentVolumeClaim", "pv": "PersistentVolume",
-                    "persistentvolumes": "PersistentVolume", "ds": "DaemonSet", "daemonsets": "DaemonSet"})
-
-
 def kind_of(name: str) -> str:
     """Normalise `deploy`, `deployments`, `Deployment` to the Kind.
 
     Raises:
         InvalidArgumentError: unknown kind (lists the valid ones).
     """
-    kind = _KIND_NAMES.get(name.lower()) or _KIND_NAMES.get(name.lower().rstrip("s"))
-    if kind is None:
-        valid = ", ".join(sorted(set(_KIND_NAMES.values())))
+    kind = normalise_kind(name)
+    if kind is None or kind in ("Namespace", "CustomResourceDefinition", "Endpoints"):
+        valid = ", ".join(sorted({*PATCHABLE_KINDS, *DELETABLE_KINDS, "Secret"}))
         raise InvalidArgumentError(f"unknown kind {name!r}; valid kinds: {valid}")
     return kind
 
