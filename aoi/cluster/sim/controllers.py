@@ -546,8 +546,24 @@ def reconcile_nodes(state: SimState, events: EventRecorder) -> None:
         node["spec"]["taints"] = taints or None
         if changed:
             state.store.touch(node)
+        not_ready_since = state.extra.setdefault("not_ready_since", {})
         if ready[0] != "True":
             _mark_pods_not_ready(state, events, name, now)
+            since = not_ready_since.setdefault(name, state.clock.tick)
+            if state.clock.tick - since >= EVICT_AFTER_TICKS:
+                _evict_pods(state, events, name)
+        else:
+            not_ready_since.pop(name, None)
+
+
+def _evict_pods(state: SimState, events: EventRecorder, node: str) -> None:
+    """Taint-based eviction: pods tolerate not-ready/unreachable for 300 s, then are marked for deletion so their
+    controllers replace them elsewhere (they stay Terminating until the node's kubelet confirms)."""
+    for pod in state.store.list("Pod"):
+        if pod["spec"].get("nodeName") == node and not pod["metadata"].get("deletionTimestamp"):
+            events.emit(pod, "TaintManagerEviction", f"Marking for deletion Pod {pod['metadata']['namespace']}/"
+                        f"{pod['metadata']['name']}", component="taint-eviction-controller")
+            mark_deleted(state, pod)
 
 
 def _mark_pods_not_ready(state: SimState, events: EventRecorder, node: str, now: str) -> None:

@@ -30,6 +30,16 @@ CLUSTER_AGE = timedelta(days=92)
 NAMESPACE_AGE = timedelta(days=75)
 
 
+def assign_cluster_ip(state: SimState, service: dict) -> None:
+    """Give a new Service the next free address of the service CIDR (as the API server's allocator does)."""
+    if service["spec"].get("clusterIP"):
+        return
+    n = state.extra.get("service_ip", 10) + 1
+    state.extra["service_ip"] = n
+    service["spec"]["clusterIP"] = f"{state.app.service_cidr}.{n // 250}.{n % 250}"
+    service["spec"]["clusterIPs"] = [service["spec"]["clusterIP"]]
+
+
 def spec_of(app: AppSpec, deployment: dict) -> Component:
     return app.component(deployment["metadata"]["name"])
 
@@ -72,15 +82,12 @@ class Engine:
         sc = storage_class()
         sc["metadata"]["creationTimestamp"] = old
         store.create(sc)
-        service_ip = 10
         for obj in app_objects(state.app):
             if obj["kind"] in ("ServiceAccount", "ConfigMap") and obj["metadata"]["name"] in ("default",
                                                                                            "kube-root-ca.crt"):
                 obj["metadata"]["creationTimestamp"] = rfc3339(EPOCH - NAMESPACE_AGE)
             if obj["kind"] == "Service":
-                service_ip += 1
-                obj["spec"]["clusterIP"] = f"{state.app.service_cidr}.{service_ip // 250}.{service_ip % 250}"
-                obj["spec"]["clusterIPs"] = [obj["spec"]["clusterIP"]]
+                assign_cluster_ip(state, obj)
             if obj["kind"] == "Deployment" and _depends_on_datastores(spec_of(state.app, obj)):
                 self._second_wave.append(obj)
                 state.extra["deploying"] = True

@@ -26,9 +26,9 @@ from aoi.cluster.interface import (
 from aoi.cluster.kinds import normalise_kind
 from aoi.cluster.patching import json_patch, merge_patch, strategic_merge_patch
 from aoi.cluster.sim.clock import rfc3339
-from aoi.cluster.sim.controllers import REVISION, mark_deleted, owned_by
+from aoi.cluster.sim.controllers import REVISION, mark_deleted, owned_by, quota_refusal
 from aoi.cluster.sim.datastores import mongo_admin
-from aoi.cluster.sim.engine import Engine
+from aoi.cluster.sim.engine import Engine, assign_cluster_ip
 from aoi.cluster.sim.state import PodChaos
 from aoi.cluster.sim.store import CLUSTER_SCOPED
 
@@ -289,6 +289,12 @@ class SimWriter:
         existing = store.get(kind, meta.get("namespace"), meta["name"])
         _validate(new)
         if existing is None:
+            refusal = quota_refusal(self.engine.state, meta["namespace"], kind, new.get("spec") or {}, meta["name"]) \
+                if kind in ("Service", "PersistentVolumeClaim") else ""
+            if refusal:
+                raise ForbiddenError(f"Error from server (Forbidden): {refusal}")
+            if kind == "Service":
+                assign_cluster_ip(self.engine.state, new)
             before: dict[str, Any] = {"kind": kind, "metadata": {"name": meta["name"],
                                                                  "namespace": meta.get("namespace")},
                                       "__absent__": True}
