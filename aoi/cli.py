@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -82,6 +83,112 @@ def demo(seed: int) -> None:
     """Diagnose-ready demo: a revoked MongoDB role in HotelReservation, shown step by step."""
     click.echo(f"Deploying {DEMO_APP} on the embedded simulated cluster (seed {seed})...", err=True)
     click.echo(_show(DEMO_APP, DEMO_FAULT, "mongodb-geo", seed, 24, False), nl=False)
+
+
+@main.group()
+def mcp() -> None:
+    """MCP tool servers for IDE agents (Claude Code, Cursor, VS Code) and for AOI's own graph.
+
+    \b
+    The probe is read-only; the executor applies approved writes (dry-run, undo, audit).
+    CLUSTER is sim:APP or sim:APP/FAULT?seed=N&target=COMPONENT, e.g.
+      aoi mcp probe --cluster sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-geo
+      aoi mcp executor --cluster sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-geo
+    Both processes share the simulated cluster's state, so a write is visible to the probe.
+    """
+
+
+def _transport_options(fn):  # type: ignore[no-untyped-def]
+    fn = click.option("--cluster", "spec", required=True, help="Cluster spec, e.g. sim:online-boutique.")(fn)
+    fn = click.option("--transport", type=click.Choice(["stdio", "http"]), default="stdio", show_default=True)(fn)
+    fn = click.option("--host", default="127.0.0.1", show_default=True, help="HTTP only.")(fn)
+    fn = click.option("--port", default=8765, show_default=True, type=int, help="HTTP only.")(fn)
+    fn = click.option("--token", envvar="AOI_MCP_TOKEN", default=None,
+                      help="HTTP bearer token (required for http; or AOI_MCP_TOKEN).")(fn)
+    return fn
+
+
+@mcp.command("probe")
+@_transport_options
+def mcp_probe(spec: str, transport: str, host: str, port: int, token: str | None) -> None:
+    """Serve the read-only probe tools."""
+    from aoi.tools.transports import serve
+    from aoi.tools.wiring import probe_server
+
+    _serve(lambda: probe_server(spec), serve, transport, host, port, token)
+
+
+@mcp.command("executor")
+@_transport_options
+@click.option("--trust-client-confirmation", is_flag=True,
+              help="Accept writes from clients that cannot show a confirmation prompt, trusting the IDE's own "
+                   "per-call approval. Audited as 'trusted-client'.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="AOI database (default: $AOI_HOME/aoi.db).")
+def mcp_executor(spec: str, transport: str, host: str, port: int, token: str | None,
+                 trust_client_confirmation: bool, db: Path | None) -> None:
+    """Serve the write tools (every call approved, dry-run first, undoable, audited)."""
+    from aoi.tools.transports import serve
+    from aoi.tools.wiring import executor_server
+
+    _serve(lambda: executor_server(spec, db_path=db, trust_client_confirmation=trust_client_confirmation), serve,
+           transport, host, port, token)
+
+
+def _serve(build, serve, transport: str, host: str, port: int, token: str | None) -> None:  # type: ignore[no-untyped-def]
+    from aoi.cluster.interface import ClusterError
+
+    try:
+        server = build()
+        serve(server, transport, host=host, port=port, token=token)
+    except (ClusterError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail of every write attempt (hash-chained, tamper-evident)."""
+
+
+@audit.command("verify")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def audit_verify(db: Path | None) -> None:
+    """Check the audit trail; exits 1 and lists the problems if any record was edited, inserted or removed."""
+    log = _audit_log(db)
+    problems = log.verify()
+    if problems:
+        for problem in problems:
+            click.echo(f"TAMPERED: {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {len(log.records())} audit records, chain intact")
+
+
+@audit.command("list")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--json", "as_json", is_flag=True)
+def audit_list(db: Path | None, as_json: bool) -> None:
+    """Show the audit trail, oldest first."""
+    from dataclasses import asdict
+
+    records = _audit_log(db).records()
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in records], indent=2))
+        return
+    for r in records:
+        click.echo(f"{r.seq:>5} {r.time[:19]} {r.phase:<8} {r.tool:<20} {r.approval:<14} {r.approver:<18} "
+                   f"{r.result[:60]}")
+
+
+def _audit_log(db: Path | None):  # type: ignore[no-untyped-def]
+    from aoi.store.db import StoreError, connect
+    from aoi.tools.audit import AuditLog
+    from aoi.tools.grants import load_or_create_key
+
+    try:
+        conn = connect(db)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return AuditLog(conn, load_or_create_key())
 
 
 def _show(app: str, family: str, target: str | None, seed: int, ticks: int, as_json: bool) -> str:

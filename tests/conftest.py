@@ -11,4 +11,4 @@ settings.register_profile("aoi", deadline=None, suppress_health_check=[HealthChe
 settings.load_profile("aoi")
 
 # Tests never touch the user's AOI directory (database, keys, simulator sessions).
-os.environ.setdefault("AOI_HOME", tempfile.mkdtemp(prefix="aoi-test-home-"))
+os.environ["AOI_HOME"] = tempfile.mkdtemp(prefix="aoi-test-home-")
