@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from aoi.cluster.sim.apps.catalog import APPS
+
+if TYPE_CHECKING:
+    from aoi.tools.audit import AuditLog
 
 DEMO_APP = "hotel-reservation"
 DEMO_FAULT = "revoke_auth_mongodb"
@@ -98,7 +103,7 @@ def mcp() -> None:
     """
 
 
-def _transport_options(fn):  # type: ignore[no-untyped-def]
+def _transport_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--cluster", "spec", required=True, help="Cluster spec, e.g. sim:online-boutique.")(fn)
     fn = click.option("--transport", type=click.Choice(["stdio", "http"]), default="stdio", show_default=True)(fn)
     fn = click.option("--host", default="127.0.0.1", show_default=True, help="HTTP only.")(fn)
@@ -112,10 +117,9 @@ def _transport_options(fn):  # type: ignore[no-untyped-def]
 @_transport_options
 def mcp_probe(spec: str, transport: str, host: str, port: int, token: str | None) -> None:
     """Serve the read-only probe tools."""
-    from aoi.tools.transports import serve
     from aoi.tools.wiring import probe_server
 
-    _serve(lambda: probe_server(spec), serve, transport, host, port, token)
+    _serve(lambda: probe_server(spec), transport, host, port, token)
 
 
 @mcp.command("executor")
@@ -128,19 +132,18 @@ def mcp_probe(spec: str, transport: str, host: str, port: int, token: str | None
 def mcp_executor(spec: str, transport: str, host: str, port: int, token: str | None,
                  trust_client_confirmation: bool, db: Path | None) -> None:
     """Serve the write tools (every call approved, dry-run first, undoable, audited)."""
-    from aoi.tools.transports import serve
     from aoi.tools.wiring import executor_server
 
-    _serve(lambda: executor_server(spec, db_path=db, trust_client_confirmation=trust_client_confirmation), serve,
+    _serve(lambda: executor_server(spec, db_path=db, trust_client_confirmation=trust_client_confirmation),
            transport, host, port, token)
 
 
-def _serve(build, serve, transport: str, host: str, port: int, token: str | None) -> None:  # type: ignore[no-untyped-def]
+def _serve(build: Callable[[], Any], transport: str, host: str, port: int, token: str | None) -> None:
     from aoi.cluster.interface import ClusterError
+    from aoi.tools.transports import serve
 
     try:
-        server = build()
-        serve(server, transport, host=host, port=port, token=token)
+        serve(build(), transport, host=host, port=port, token=token)
     except (ClusterError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
 
@@ -179,10 +182,11 @@ def audit_list(db: Path | None, as_json: bool) -> None:
                    f"{r.result[:60]}")
 
 
-def _audit_log(db: Path | None):  # type: ignore[no-untyped-def]
+def _audit_log(db: Path | None) -> AuditLog:
     from aoi.store.db import StoreError, connect
     from aoi.tools.audit import AuditLog
     from aoi.tools.grants import load_or_create_key
+
 
     try:
         conn = connect(db)

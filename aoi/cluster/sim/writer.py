@@ -131,9 +131,11 @@ class SimWriter:
         if kind in CHAOS_KINDS.values():
             chaos = next((c for c in state.chaos if c.name == name), None)
             return _digest(repr(chaos)) if chaos is not None else "absent"
-        kind = kind_of(kind)
-        ns = None if kind in CLUSTER_SCOPED else (namespace or state.app.namespace)
-        obj = state.store.get(kind, ns, name)
+        known = normalise_kind(kind)
+        if known is None:
+            raise InvalidArgumentError(f"unknown kind {kind!r}")
+        ns = None if known in CLUSTER_SCOPED else (namespace or state.app.namespace)
+        obj = state.store.get(known, ns, name)
         return obj["metadata"]["resourceVersion"] if obj is not None else "absent"
 
     def scale(self, kind: str, name: str, namespace: str, replicas: int, *, dry_run: bool = False) -> WriteResult:

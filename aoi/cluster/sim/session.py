@@ -1,0 +1,120 @@
+"""A simulated cluster shared by several processes: the probe and executor MCP servers an IDE starts.
+
+The state lives in one file (`$AOI_HOME/sim/<name>.pickle`). Every call takes an exclusive lock, loads the
+state, advances simulated time to match the wall clock (one tick per 5 real seconds, so a fix "heals over
+time" while the user watches), runs the call, and saves. A write made through the executor process is
+therefore what the probe process sees next.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pickle
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aoi.cluster.interface import WRITE_METHODS, ClusterError
+from aoi.cluster.readonly import READ_METHODS
+from aoi.cluster.sim.clock import TICK_SECONDS
+from aoi.cluster.sim.cluster import SimCluster
+from aoi.store.db import data_dir
+
+MAX_CATCH_UP_TICKS = 120
+"""At most ten simulated minutes are replayed per call, however long the session sat idle."""
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SimSpec:
+    app: str
+    fault: str | None = None
+    target: str | None = None
+    seed: int = 0
+    ticks_after_fault: int = 24
+
+    @property
+    def name(self) -> str:
+        parts = [self.app, self.fault or "healthy", self.target or "", str(self.seed)]
+        return "-".join(p for p in parts if p)
+
+
+class SimSession:
+    def __init__(self, spec: SimSpec, *, path: Path | None = None, realtime: bool = True,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.spec = spec
+        self.path = path or data_dir() / "sim" / f"{spec.name}.pickle"
+        self._realtime = realtime
+        self._clock = clock
+
+    @contextmanager
+    def cluster(self) -> Iterator[SimCluster]:
+        """The cluster, locked for the duration of the block and saved after it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            cluster, wall = self._load()
+            if self._realtime:
+                behind = int((self._clock() - wall) // TICK_SECONDS)
+                if behind > 0:
+                    cluster.tick(min(behind, MAX_CATCH_UP_TICKS))
+                    wall += behind * TICK_SECONDS
+            yield cluster
+            self._save(cluster, wall)
+
+    def reset(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def _load(self) -> tuple[SimCluster, float]:
+        if self.path.exists():
+            try:
+                with self.path.open("rb") as fh:
+                    saved = pickle.load(fh)
+                if saved.get("version") == FORMAT_VERSION and saved.get("spec") == self.spec:
+                    return saved["cluster"], saved["wall"]
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError) as exc:
+                raise ClusterError(f"simulated cluster state at {self.path} is unreadable ({exc}); delete it to "
+                                   f"start the scenario again") from exc
+        cluster = SimCluster(self.spec.app, self.spec.seed)
+        if self.spec.fault:
+            cluster.inject(self.spec.fault, self.spec.target)
+            cluster.tick(self.spec.ticks_after_fault)
+        return cluster, self._clock()
+
+    def _save(self, cluster: SimCluster, wall: float) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump({"version": FORMAT_VERSION, "spec": self.spec, "cluster": cluster, "wall": wall}, fh)
+        os.replace(tmp, self.path)
+
+
+class SessionCluster:
+    """A `ClusterReader` + `ClusterWriter` whose every call runs against the shared session state."""
+
+    def __init__(self, session: SimSession) -> None:
+        self._session = session
+        with session.cluster() as cluster:
+            self.namespace = cluster.namespace
+            self.services_list = list(cluster.app.component_names)
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        with self._session.cluster() as cluster:
+            return getattr(cluster, method)(*args, **kwargs)
+
+
+def _forward(method: str) -> Callable[..., Any]:
+    def call(self: SessionCluster, *args: Any, **kwargs: Any) -> Any:
+        return self._call(method, *args, **kwargs)
+
+    call.__name__ = method
+    call.__doc__ = getattr(SimCluster, method).__doc__
+    return call
+
+
+for _method in (*READ_METHODS, *WRITE_METHODS):
+    setattr(SessionCluster, _method, _forward(_method))

@@ -1,0 +1,53 @@
+"""Cluster specs as written on the command line and in IDE configs.
+
+* `sim:APP` — the embedded simulator running APP, healthy;
+* `sim:APP/FAULT?seed=N&target=COMPONENT&ticks=T` — with a fault from the library injected;
+* `kube:CONTEXT[/NAMESPACE]` — a live cluster (not yet available in this version);
+* `replay:PATH` — a frozen snapshot such as a Cloud-OpsBench case (not yet available in this version).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from aoi.cluster.interface import InvalidArgumentError
+from aoi.cluster.sim.apps.catalog import APPS
+from aoi.cluster.sim.session import SimSpec
+
+SCHEMES = ("sim", "kube", "replay")
+
+
+def parse_sim_spec(text: str) -> SimSpec:
+    """Parse `sim:APP[/FAULT][?seed=N&target=C&ticks=T]`.
+
+    Raises:
+        InvalidArgumentError: with the accepted forms and valid values.
+    """
+    scheme, _, rest = text.partition(":")
+    if scheme not in SCHEMES or not rest:
+        raise InvalidArgumentError(f"cluster spec {text!r} must start with one of {', '.join(s + ':' for s in SCHEMES)}"
+                                   f" e.g. sim:online-boutique or sim:hotel-reservation/revoke_auth_mongodb?seed=1")
+    if scheme != "sim":
+        raise InvalidArgumentError(f"{scheme}: clusters are not available in this version of AOI; use sim:APP")
+    path, _, query = rest.partition("?")
+    app, _, fault = path.partition("/")
+    if app not in APPS:
+        raise InvalidArgumentError(f"unknown app {app!r} in {text!r}; apps: {', '.join(APPS)}")
+    params = {k: v[-1] for k, v in parse_qs(query, strict_parsing=False).items()}
+    unknown = set(params) - {"seed", "target", "ticks"}
+    if unknown:
+        raise InvalidArgumentError(f"unknown option(s) {', '.join(sorted(unknown))} in {text!r}; "
+                                   f"options: seed, target, ticks")
+    try:
+        seed, ticks = int(params.get("seed", 0)), int(params.get("ticks", 24))
+    except ValueError as exc:
+        raise InvalidArgumentError(f"seed and ticks must be integers in {text!r}") from exc
+    if fault:
+        from aoi.cluster.sim.faults import FAULTS
+
+        if fault not in FAULTS:
+            raise InvalidArgumentError(f"unknown fault {fault!r}; see `aoi sim faults`")
+        if app not in FAULTS[fault].apps:
+            raise InvalidArgumentError(f"fault {fault!r} does not apply to {app}; apps: "
+                                       f"{', '.join(FAULTS[fault].apps)}")
+    return SimSpec(app, fault or None, params.get("target"), seed, ticks)

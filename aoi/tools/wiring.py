@@ -1,0 +1,45 @@
+"""Assemble the MCP servers from a cluster spec: one place that decides what each server is given.
+
+The probe gets a `ReadOnlyView` and nothing else. The executor gets the writer, the database, the grant
+authority and the audit log.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mcp.server.mcpserver import MCPServer
+
+from aoi.cluster.readonly import ReadOnlyView
+from aoi.cluster.sim.session import SessionCluster, SimSession
+from aoi.cluster.spec import parse_sim_spec
+from aoi.store.db import connect, data_dir
+from aoi.tools.audit import AuditLog
+from aoi.tools.executor import Executor
+from aoi.tools.executor_server import build_executor_server
+from aoi.tools.grants import GrantAuthority, load_or_create_key
+from aoi.tools.probe import ProbeServer, build_probe_server
+
+
+def open_cluster(spec: str, *, state_dir: Path | None = None) -> SessionCluster:
+    """Raises:
+        InvalidArgumentError: a malformed or unsupported spec.
+    """
+    sim_spec = parse_sim_spec(spec)
+    path = (state_dir or data_dir() / "sim") / f"{sim_spec.name}.pickle"
+    return SessionCluster(SimSession(sim_spec, path=path))
+
+
+def probe_server(spec: str, *, output_budget: int | None = None) -> ProbeServer:
+    cluster = open_cluster(spec)
+    kwargs = {"output_budget": output_budget} if output_budget else {}
+    return build_probe_server(ReadOnlyView(cluster), default_namespace=cluster.namespace, **kwargs)
+
+
+def executor_server(spec: str, *, db_path: Path | None = None, trust_client_confirmation: bool = False) -> MCPServer:
+    cluster = open_cluster(spec)
+    conn = connect(db_path)
+    key = load_or_create_key()
+    authority = GrantAuthority(key)
+    executor = Executor(cluster, conn, authority, AuditLog(conn, key))
+    return build_executor_server(executor, authority, trust_client_confirmation=trust_client_confirmation)

@@ -1,0 +1,239 @@
+"""The executor: no write without a valid single-use grant; policy re-checked; undo and audit recorded before
+the apply; an idempotency key never applies twice; every write can be undone."""
+
+from __future__ import annotations
+
+import copy
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aoi.cluster.sim.cluster import SimCluster
+from aoi.store.db import connect
+from aoi.tools.audit import AuditLog
+from aoi.tools.executor import Executor
+from aoi.tools.grants import GrantAuthority, HumanDecision
+from aoi.tools.policy import WritePolicy
+
+KEY = b"s" * 32
+NS = "boutique"
+_BASE: dict[str, tuple[SimCluster, dict]] = {}
+
+
+def _cluster(app: str) -> SimCluster:
+    if app not in _BASE:
+        cluster = SimCluster(app, seed=0, warmup_ticks=12)
+        _BASE[app] = (cluster, cluster.snapshot())
+    cluster, snap = _BASE[app]
+    cluster.restore(copy.deepcopy(snap))
+    return cluster
+
+
+def _first_pod(cluster: SimCluster, prefix: str) -> str:
+    return next(p["metadata"]["name"] for p in cluster.engine.state.store.list("Pod", cluster.namespace)
+                if p["metadata"]["name"].startswith(prefix))
+
+
+CASES: list[tuple[str, str, Callable[[SimCluster], dict[str, Any]], tuple[str, str, str | None]]] = [
+    ("scale_workload", "online-boutique",
+     lambda c: {"kind": "deployment", "name": "adservice", "namespace": NS, "replicas": 2},
+     ("Deployment", "adservice", NS)),
+    ("restart_workload", "online-boutique",
+     lambda c: {"kind": "deployment", "name": "cartservice", "namespace": NS}, ("Deployment", "cartservice", NS)),
+    ("patch_resource", "online-boutique",
+     lambda c: {"kind": "service", "name": "adservice", "namespace": NS,
+                "patch": {"spec": {"ports": [{"name": "grpc", "port": 9555, "targetPort": 9999}]}}},
+     ("Service", "adservice", NS)),
+    ("set_image", "online-boutique",
+     lambda c: {"kind": "deployment", "name": "adservice", "namespace": NS, "container": "server",
+                "image": "example/ad:2"}, ("Deployment", "adservice", NS)),
+    ("set_env", "online-boutique",
+     lambda c: {"kind": "deployment", "name": "frontend", "namespace": NS, "container": "server",
+                "env": {"ENABLE_PROFILER": "1"}}, ("Deployment", "frontend", NS)),
+    ("delete_pod", "online-boutique", lambda c: {"name": _first_pod(c, "adservice-"), "namespace": NS}, None),
+    ("delete_resource", "online-boutique", lambda c: {"kind": "service", "name": "emailservice", "namespace": NS},
+     ("Service", "emailservice", NS)),
+    ("cordon_node", "online-boutique", lambda c: {"node": "worker-01"}, ("Node", "worker-01", None)),
+    ("uncordon_node", "online-boutique", lambda c: {"node": "master"}, ("Node", "master", None)),
+    ("apply_manifest", "online-boutique",
+     lambda c: {"manifest": {"kind": "ConfigMap", "metadata": {"name": "extra", "namespace": NS},
+                             "data": {"k": "v"}}}, ("ConfigMap", "extra", NS)),
+    ("datastore_admin", "hotel-reservation",
+     lambda c: {"service": "mongodb-geo", "namespace": c.namespace, "operation": "revoke_roles",
+                "args": {"user": "admin", "roles": [{"role": "readWrite", "db": "geo-db"}]}}, None),
+    ("node_service", "online-boutique", lambda c: {"node": "worker-01", "component": "kube-proxy",
+                                                   "action": "stop"}, None),
+    ("rollback_deployment", "online-boutique", lambda c: {"name": "adservice", "namespace": NS},
+     ("Deployment", "adservice", NS)),
+]
+IDS = [c[0] for c in CASES]
+
+
+class RecordingBackend:
+    """Delegates to the simulator, and records what the database held at the moment of each real write."""
+
+    def __init__(self, cluster: SimCluster, conn: sqlite3.Connection) -> None:
+        self._cluster = cluster
+        self._conn = conn
+        self.applied: list[tuple[str, int, list[str]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._cluster, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("dry_run") is False and name != "resource_version":
+                undo_rows = self._conn.execute("SELECT COUNT(*) FROM undo_records").fetchone()[0]
+                phases = [r[0] for r in self._conn.execute("SELECT phase FROM audit ORDER BY seq")]
+                self.applied.append((name, undo_rows, phases))
+            return method(*args, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> sqlite3.Connection:
+    return connect(tmp_path / "aoi.db")
+
+
+def _setup(app: str, db: sqlite3.Connection, tool: str) -> tuple[SimCluster, RecordingBackend, Executor,
+                                                                  GrantAuthority]:
+    cluster = _cluster(app)
+    if tool == "rollback_deployment":
+        cluster.set_image("deployment", "adservice", NS, "server", "example/ad:2")
+        cluster.tick(2)
+    backend = RecordingBackend(cluster, db)
+    authority = GrantAuthority(KEY)
+    return cluster, backend, Executor(backend, db, authority, AuditLog(db, KEY)), authority  # type: ignore[arg-type]
+
+
+def _grant(executor: Executor, authority: GrantAuthority, tool: str, args: dict[str, Any], **overrides: Any) -> str:
+    target = executor.target_of(tool, args)
+    params = {"thread_id": "t1", "tool": tool, "args": args, "resource_version": executor.resource_version(target)}
+    params.update(overrides)
+    return authority.mint_from_human(HumanDecision("alice"), **params)
+
+
+def _state(cluster: SimCluster) -> Any:
+    state = cluster.engine.state
+    return copy.deepcopy((state.store.snapshot()["objects"], {k: repr(v) for k, v in state.datastores.items()},
+                          repr(state.nodes)))
+
+
+@pytest.mark.parametrize(("tool", "app", "make_args", "target"), CASES, ids=IDS)
+def test_without_a_valid_grant_nothing_changes(db: sqlite3.Connection, tool: str, app: str, make_args: Any,
+                                               target: Any) -> None:
+    cluster, backend, executor, authority = _setup(app, db, tool)
+    args = make_args(cluster)
+    before = _state(cluster)
+    bad_grants = [
+        "",
+        "aoi-grant.e30.AAAA",
+        _grant(executor, authority, tool, {**args, "extra": 1}),
+        _grant(executor, authority, tool, args, resource_version="0"),
+        _grant(executor, authority, tool, args, thread_id="t2"),
+        GrantAuthority(KEY, ttl_seconds=-1).mint_from_human(
+            HumanDecision("alice"), thread_id="t1", tool=tool, args=args,
+            resource_version=executor.resource_version(executor.target_of(tool, args))),
+    ]
+    for grant in bad_grants:
+        result = executor.execute(tool, args, thread_id="t1", grant=grant)
+        assert result.status == "refused", (grant, result)
+    assert backend.applied == []
+    assert _state(cluster) == before
+    assert [r.phase for r in AuditLog(db, KEY).records()] == ["refused"] * len(bad_grants)
+
+
+@pytest.mark.parametrize(("tool", "app", "make_args", "target"), CASES, ids=IDS)
+def test_a_valid_grant_applies_once_after_recording_undo_and_audit(db: sqlite3.Connection, tool: str, app: str,
+                                                                  make_args: Any, target: Any) -> None:
+    cluster, backend, executor, authority = _setup(app, db, tool)
+    args = make_args(cluster)
+    grant = _grant(executor, authority, tool, args)
+    result = executor.execute(tool, args, thread_id="t1", grant=grant, idempotency_key="k1")
+    assert result.status == "applied", result
+    assert result.undo_id and result.diff
+    assert len(backend.applied) == 1
+    _, undo_rows, phases = backend.applied[0]
+    assert undo_rows == 1 and phases == ["intent"]
+    again = executor.execute(tool, args, thread_id="t1", grant=grant, idempotency_key="k1")
+    assert (again.status, again.undo_id) == ("noop", result.undo_id)
+    reused = executor.execute(tool, args, thread_id="t1", grant=grant, idempotency_key="k2")
+    assert reused.status == "refused"
+    assert len(backend.applied) == 1
+    assert [r.phase for r in AuditLog(db, KEY).records()] == ["intent", "applied", "noop", "refused"]
+    assert AuditLog(db, KEY).verify() == []
+
+
+@pytest.mark.parametrize(("tool", "app", "make_args", "target"), CASES, ids=IDS)
+def test_undo_restores_the_target(db: sqlite3.Connection, tool: str, app: str, make_args: Any, target: Any) -> None:
+    cluster, _, executor, authority = _setup(app, db, tool)
+    args = make_args(cluster)
+    before = _state(cluster)
+    result = executor.execute(tool, args, thread_id="t1", grant=_grant(executor, authority, tool, args))
+    assert result.status == "applied"
+    assert _state(cluster) != before
+    undo_args = {"undo_id": result.undo_id}
+    undone = executor.execute("undo", undo_args, thread_id="t1", grant=_grant(executor, authority, "undo", undo_args))
+    assert undone.status == "applied", undone
+    if target is not None:
+        kind, name, ns = target
+        now = cluster.engine.state.store.get(kind, ns, name)
+        was = before[0].get(kind, {}).get((ns or "", name))
+        assert _normal(now) == _normal(was)
+    twice = executor.execute("undo", undo_args, thread_id="t1", grant=_grant(executor, authority, "undo", undo_args))
+    assert twice.status == "refused"
+
+
+def _normal(obj: dict | None) -> dict | None:
+    if obj is None:
+        return None
+    clean = copy.deepcopy(obj)
+    clean["metadata"].pop("resourceVersion", None)
+    clean.pop("status", None)
+    return clean
+
+
+@pytest.mark.parametrize(("tool", "args", "message"), [
+    ("scale_workload", {"kind": "deployment", "name": "coredns", "namespace": "kube-system", "replicas": 1},
+     "protected"),
+    ("scale_workload", {"kind": "deployment", "name": "adservice", "namespace": NS, "replicas": 50}, "between 0"),
+    ("delete_resource", {"kind": "namespace", "name": NS, "namespace": None}, "never allowed"),
+    ("delete_resource", {"kind": "pv", "name": "redis-cart-pv", "namespace": None}, "never allowed"),
+    ("delete_resource", {"kind": "pvc", "name": "redis-cart-pvc", "namespace": NS}, "cannot be undone"),
+    ("patch_resource", {"kind": "secret", "name": "x", "namespace": NS, "patch": {}}, "not allowed"),
+])
+def test_policy_refuses_what_no_grant_can_allow(db: sqlite3.Connection, tool: str, args: dict, message: str) -> None:
+    cluster, backend, executor, authority = _setup("online-boutique", db, tool)
+    before = _state(cluster)
+    result = executor.execute(tool, args, thread_id="t1", grant=_grant(executor, authority, tool, args))
+    assert result.status == "refused" and message in result.message
+    assert backend.applied == [] and _state(cluster) == before
+
+
+def test_an_irreversible_write_needs_an_irreversible_approval(db: sqlite3.Connection) -> None:
+    _, _, executor, authority = _setup("online-boutique", db, "delete_resource")
+    args = {"kind": "pvc", "name": "redis-cart-pvc", "namespace": NS}
+    version = executor.resource_version(executor.target_of("delete_resource", args))
+    grant = authority.mint_from_human(HumanDecision("alice", irreversible_ok=True), thread_id="t1",
+                                      tool="delete_resource", args=args, resource_version=version)
+    assert executor.execute("delete_resource", args, thread_id="t1", grant=grant).status == "applied"
+
+
+def test_unknown_tools_are_writes_and_are_refused(db: sqlite3.Connection) -> None:
+    _, backend, executor, _ = _setup("online-boutique", db, "x")
+    result = executor.execute("exec_in_pod", {"cmd": "rm -rf /"}, thread_id="t1", grant="")
+    assert result.status == "refused" and "unknown write tool" in result.message
+    assert backend.applied == []
+
+
+def test_a_custom_policy_can_only_narrow(db: sqlite3.Connection) -> None:
+    cluster = _cluster("online-boutique")
+    authority = GrantAuthority(KEY)
+    narrow = WritePolicy(max_replicas=1)
+    executor = Executor(cluster, db, authority, AuditLog(db, KEY), narrow)
+    args = {"kind": "deployment", "name": "adservice", "namespace": NS, "replicas": 2}
+    assert executor.execute("scale_workload", args, thread_id="t1",
+                            grant=_grant(executor, authority, "scale_workload", args)).status == "refused"

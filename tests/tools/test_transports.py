@@ -1,0 +1,105 @@
+"""The servers over real transports: the README's IDE config starts a working stdio probe; HTTP never runs open."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from click.testing import CliRunner
+from mcp import Client, StdioServerParameters
+
+from aoi.cli import main
+from aoi.tools.transports import BearerTokenMiddleware, http_app
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_mcp_json() -> dict[str, Any]:
+    match = re.search(r"<!-- mcp-json -->\s*```json\n(.*?)```", README.read_text(), re.S)
+    assert match, "README has no marked .mcp.json snippet"
+    return json.loads(match.group(1))
+
+
+def _aoi_executable() -> str:
+    found = shutil.which("aoi") or str(Path(sys.executable).parent / "aoi")
+    assert Path(found).exists()
+    return found
+
+
+def test_the_readme_ide_config_starts_a_probe_that_lists_and_answers(tmp_path: Path) -> None:
+    config = _readme_mcp_json()["mcpServers"]["aoi-probe"]
+    assert config["command"] == "aoi"
+    params = StdioServerParameters(command=_aoi_executable(), args=config["args"],
+                                   env={**os.environ, "AOI_HOME": str(tmp_path)})
+
+    async def go() -> tuple[set[str], str]:
+        async with Client(params) as client:
+            tools = {t.name for t in (await client.list_tools()).tools}
+            result = await client.call_tool("get_resources", {"resource_type": "pods"})
+            return tools, result.content[0].text
+
+    tools, pods = anyio.run(go)
+    assert "get_resources" in tools and "scale_workload" not in tools
+    assert pods.startswith("NAME ") and "Running" in pods
+
+
+def test_the_readme_config_names_both_servers_with_the_same_cluster() -> None:
+    servers = _readme_mcp_json()["mcpServers"]
+    probe, executor = servers["aoi-probe"]["args"], servers["aoi-executor"]["args"]
+    assert probe[:2] == ["mcp", "probe"] and executor[:2] == ["mcp", "executor"]
+    assert probe[probe.index("--cluster") + 1] == executor[executor.index("--cluster") + 1]
+
+
+@pytest.mark.parametrize("token", [None, "", "short"])
+def test_the_http_transport_refuses_to_start_without_a_real_token(token: str | None) -> None:
+    from aoi.tools.probe import ProbeServer
+
+    with pytest.raises(ValueError, match="refusing to start an open server"):
+        http_app(ProbeServer("x"), token)
+
+
+def test_aoi_mcp_http_without_a_token_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AOI_MCP_TOKEN", raising=False)
+    result = CliRunner().invoke(main, ["mcp", "probe", "--cluster", "sim:online-boutique", "--transport", "http"])
+    assert result.exit_code == 2
+    assert "refusing to start an open server" in result.output
+
+
+def test_requests_without_the_bearer_token_get_401_and_never_reach_the_app() -> None:
+    reached: list[dict] = []
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        reached.append(scope)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    guarded = BearerTokenMiddleware(app, "t" * 24)
+
+    async def request(headers: list[tuple[bytes, bytes]]) -> int:
+        sent: list[dict] = []
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await guarded({"type": "http", "headers": headers}, None, send)
+        return sent[0]["status"]
+
+    assert anyio.run(request, []) == 401
+    assert anyio.run(request, [(b"authorization", b"Bearer wrong")]) == 401
+    assert reached == []
+    assert anyio.run(request, [(b"authorization", b"Bearer " + b"t" * 24)]) == 200
+    assert len(reached) == 1
+
+
+def test_an_unsupported_cluster_spec_is_a_usage_error_naming_the_forms() -> None:
+    result = CliRunner().invoke(main, ["mcp", "probe", "--cluster", "gke:prod"])
+    assert result.exit_code == 2 and "sim:online-boutique" in result.output
+    result = CliRunner().invoke(main, ["mcp", "probe", "--cluster", "sim:online-boutique/gremlins"])
+    assert result.exit_code == 2 and "unknown fault 'gremlins'" in result.output
