@@ -237,3 +237,34 @@ def test_a_custom_policy_can_only_narrow(db: sqlite3.Connection) -> None:
     args = {"kind": "deployment", "name": "adservice", "namespace": NS, "replicas": 2}
     assert executor.execute("scale_workload", args, thread_id="t1",
                             grant=_grant(executor, authority, "scale_workload", args)).status == "refused"
+
+
+class CrashingBackend(RecordingBackend):
+    """Dies in the middle of the real write, as a killed process would."""
+
+    def __getattr__(self, name: str) -> Any:
+        method = super().__getattr__(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("dry_run") is False and name != "resource_version":
+                raise KeyboardInterrupt("killed")
+            return method(*args, **kwargs)
+
+        return call
+
+
+def test_a_call_interrupted_mid_write_is_never_replayed_by_its_idempotency_key(db: sqlite3.Connection) -> None:
+    cluster = _cluster("online-boutique")
+    authority = GrantAuthority(KEY)
+    args = {"kind": "deployment", "name": "adservice", "namespace": NS, "replicas": 2}
+    crashing = Executor(CrashingBackend(cluster, db), db, authority, AuditLog(db, KEY))  # type: ignore[arg-type]
+    with pytest.raises(KeyboardInterrupt):
+        crashing.execute("scale_workload", args, thread_id="t1",
+                         grant=_grant(crashing, authority, "scale_workload", args), idempotency_key="k")
+    backend = RecordingBackend(cluster, db)
+    executor = Executor(backend, db, authority, AuditLog(db, KEY))  # type: ignore[arg-type]
+    retry = executor.execute("scale_workload", args, thread_id="t1",
+                             grant=_grant(executor, authority, "scale_workload", args), idempotency_key="k")
+    assert retry.status == "refused" and "interrupted" in retry.message
+    assert backend.applied == []
+    assert [r.phase for r in AuditLog(db, KEY).records()] == ["intent"]

@@ -139,10 +139,23 @@ TOOL_ARGS = st.one_of(
         {"command": "kubectl get svc adservice -o json"}, {"command": "kubectl get secret db-credentials -o yaml"}])),
     st.tuples(st.sampled_from(["get_events", "get_alerts", "get_cluster_configuration", "list_services"]),
               st.just({})),
+    st.tuples(st.just("get_metrics"), st.fixed_dictionaries({"target": st.sampled_from(["frontend", "cartservice"]),
+                                                             "window_seconds": st.integers(5, 600)})),
+    st.tuples(st.just("get_traces"), st.fixed_dictionaries({"service": st.sampled_from([None, "frontend"]),
+                                                            "errors_only": st.booleans(),
+                                                            "limit": st.integers(1, 20)})),
+    st.tuples(st.just("get_service_dependencies"), st.fixed_dictionaries({"service": st.sampled_from(
+        ["frontend", "cartservice", "redis-cart"])})),
+    st.tuples(st.just("check_service_connectivity"), st.fixed_dictionaries({"service": st.sampled_from(
+        ["cartservice", "redis-cart"]), "port": st.sampled_from([7070, 6379, 1])})),
+    st.tuples(st.just("check_node_service_status"), st.fixed_dictionaries({"node": st.sampled_from(
+        ["master", "worker-01"]), "component": st.sampled_from(["kubelet", "containerd", "kube-scheduler"])})),
+    st.tuples(st.sampled_from(sorted(READ_TOOLS)), st.dictionaries(st.sampled_from(
+        ["name", "service", "target", "resource_type", "namespace", "command"]), st.text(max_size=12), max_size=3)),
 )
 
 
-@settings(max_examples=60)
+@settings(max_examples=120)
 @given(TOOL_ARGS)
 def test_no_canary_secret_ever_leaves_the_probe(cluster: SimCluster, call: tuple[str, dict]) -> None:
     tool, args = call

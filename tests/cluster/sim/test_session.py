@@ -1,0 +1,70 @@
+"""Simulated clusters shared between processes: what one server writes, the other reads; time follows the wall
+clock; a broken state file is reported, not silently replaced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aoi.cluster.interface import ClusterError, InvalidArgumentError
+from aoi.cluster.sim.session import SessionCluster, SimSession, SimSpec
+from aoi.cluster.spec import parse_sim_spec
+
+SPEC = SimSpec("online-boutique", "oom_killed", "adservice", seed=1, ticks_after_fault=6)
+
+
+def test_a_write_through_one_session_is_seen_by_another(tmp_path: Path) -> None:
+    path = tmp_path / "s.pickle"
+    now = [1000.0]
+    writer = SessionCluster(SimSession(SPEC, path=path, clock=lambda: now[0]))
+    reader = SessionCluster(SimSession(SPEC, path=path, clock=lambda: now[0]))
+    writer.scale("deployment", "emailservice", "boutique", 0)
+    now[0] += 30
+    pods = reader.get_resources("pods", namespace="boutique")
+    assert "emailservice-" not in pods
+    assert "adservice-" in pods
+
+
+def test_simulated_time_follows_the_wall_clock_with_a_cap(tmp_path: Path) -> None:
+    now = [0.0]
+    session = SimSession(SPEC, path=tmp_path / "s.pickle", clock=lambda: now[0])
+    with session.cluster() as cluster:
+        start = cluster.engine.state.clock.tick
+    now[0] += 50
+    with session.cluster() as cluster:
+        assert cluster.engine.state.clock.tick == start + 10
+    now[0] += 100_000
+    with session.cluster() as cluster:
+        assert cluster.engine.state.clock.tick == start + 10 + 120
+
+
+def test_an_unreadable_state_file_is_reported_with_the_way_out(tmp_path: Path) -> None:
+    path = tmp_path / "s.pickle"
+    path.write_bytes(b"\x80\x04garbage")
+    with pytest.raises(ClusterError, match="delete it to start the scenario again"), \
+            SimSession(SPEC, path=path).cluster():
+        pass
+    assert path.read_bytes() == b"\x80\x04garbage"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("sim:online-boutique", SimSpec("online-boutique")),
+    ("sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-rate&seed=3&ticks=10",
+     SimSpec("hotel-reservation", "revoke_auth_mongodb", "mongodb-rate", 3, 10)),
+])
+def test_cluster_specs_parse(text: str, expected: SimSpec) -> None:
+    assert parse_sim_spec(text) == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("online-boutique", "must start with"),
+    ("kube:prod", "not available in this version"),
+    ("sim:nope", "unknown app"),
+    ("sim:online-boutique/revoke_auth_mongodb", "does not apply"),
+    ("sim:online-boutique?seed=x", "integers"),
+    ("sim:online-boutique?colour=red", "unknown option"),
+])
+def test_bad_cluster_specs_say_what_is_accepted(text: str, message: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=message):
+        parse_sim_spec(text)
