@@ -65,3 +65,62 @@ def _audit_head(conn: sqlite3.Connection) -> None:
             hash TEXT NOT NULL,
             mac TEXT NOT NULL
         )""")
+
+
+@migration("0004_episodes")
+def _episodes(conn: sqlite3.Connection) -> None:
+    conn.execute("""
+        CREATE TABLE episodes (
+            thread_id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            task_type TEXT NOT NULL,
+            task_text TEXT NOT NULL,
+            cluster TEXT NOT NULL,
+            model TEXT NOT NULL,
+            approve_mode TEXT NOT NULL,
+            status TEXT NOT NULL,
+            outcome TEXT,
+            submission TEXT,
+            success REAL,
+            ground_truth TEXT,
+            steps INTEGER NOT NULL DEFAULT 0,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            wall_s REAL NOT NULL DEFAULT 0,
+            flags TEXT NOT NULL DEFAULT '[]'
+        )""")
+    conn.execute("""
+        CREATE TABLE steps (
+            id INTEGER PRIMARY KEY,
+            thread_id TEXT NOT NULL REFERENCES episodes(thread_id),
+            step INTEGER NOT NULL,
+            node TEXT NOT NULL,
+            prompt TEXT,
+            completion TEXT,
+            decision TEXT,
+            error TEXT,
+            tool_calls TEXT,
+            results TEXT,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            model_s REAL NOT NULL DEFAULT 0,
+            wall_s REAL NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            UNIQUE (thread_id, step, node)
+        )""")
+    conn.execute("""
+        CREATE TABLE approvals (
+            id INTEGER PRIMARY KEY,
+            thread_id TEXT NOT NULL REFERENCES episodes(thread_id),
+            step INTEGER NOT NULL,
+            tool TEXT NOT NULL,
+            args TEXT NOT NULL,
+            diff TEXT NOT NULL,
+            resource_version TEXT NOT NULL,
+            decision TEXT NOT NULL,
+            approver TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            UNIQUE (thread_id, step, tool)
+        )""")

@@ -19,12 +19,18 @@ CANARY = "CANARY"
 """Placeholder in the templates below; hypothesis plants a random secret there."""
 
 # A planted secret: the leading `Zq9` keeps it from reading as a flag (`-x`), a keyword (`true`) or a plain word.
+def _plain(secret: str) -> bool:
+    """A canary that itself reads like a secret's key name ("...token...") makes the redactor also hide the word
+    after it — safe, but not the exact output these tables pin down."""
+    return not any(word in secret.lower() for word in ("pass", "pwd", "secret", "token", "key", "auth", "cred"))
+
+
 canaries = st.text(alphabet=string.ascii_letters + string.digits + "-_.+=~", min_size=10, max_size=40).map(
-    lambda s: "Zq9" + s)
+    lambda s: "Zq9" + s).filter(_plain)
 base64_canaries = st.text(alphabet=string.ascii_letters + string.digits + "+/", min_size=16, max_size=64).map(
-    lambda s: "Zq9" + s)
+    lambda s: "Zq9" + s).filter(_plain)
 url_canaries = st.text(alphabet=string.ascii_letters + string.digits + "_-", min_size=10, max_size=40).map(
-    lambda s: "Zq9" + s)
+    lambda s: "Zq9" + s).filter(_plain)
 
 # (text with CANARY where the secret goes, the exact redaction). The redaction defaults to CANARY -> MARKER.
 PLANTED: list[tuple[str, str | None]] = [
