@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-llm bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ demo: $(VENV)/.demo-installed
 test: $(VENV)/.test-installed
 	$(BIN)/ruff check aoi tests benchmarks
 	$(BIN)/pytest -m "not gpu and not live and not llm" -p no:cacheprovider
+
+# The embedded model end to end (slow: minutes); not part of `make test`.
+test-llm: $(VENV)/.test-installed
+	$(BIN)/pytest -m llm -p no:cacheprovider
 
 bench: $(VENV)/.demo-installed
 	$(BIN)/python benchmarks/sim_speed.py

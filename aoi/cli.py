@@ -83,11 +83,151 @@ def sim_show(app: str, family: str, target: str | None, seed: int, ticks: int, a
 
 
 @main.command()
+@click.option("--cluster", "spec", required=True,
+              help="Cluster spec: sim:APP or sim:APP/FAULT?seed=N&target=COMPONENT.")
+@click.option("--task", type=click.Choice(["detection", "localization", "analysis", "mitigation", "question"]),
+              required=True)
+@click.option("--question", default=None, help="The question, for --task question.")
+@click.option("--model", default="embedded", show_default=True,
+              help="embedded | scripted:FILE.jsonl | PATH.gguf | openai:NAME")
+@click.option("--approve", type=click.Choice(["ask", "deny", "auto"]), default="ask", show_default=True,
+              help="How proposed writes are approved; auto only on simulated clusters (recorded).")
+@click.option("--thread", "thread_id", default=None, help="Thread id (default: a new one). Reuse to resume.")
 @click.option("--seed", default=0, show_default=True, type=int)
-def demo(seed: int) -> None:
-    """Diagnose-ready demo: a revoked MongoDB role in HotelReservation, shown step by step."""
-    click.echo(f"Deploying {DEMO_APP} on the embedded simulated cluster (seed {seed})...", err=True)
-    click.echo(_show(DEMO_APP, DEMO_FAULT, "mongodb-geo", seed, 24, False), nl=False)
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON instead of streaming.")
+def diagnose(spec: str, task: str, question: str | None, model: str, approve: str, thread_id: str | None, seed: int,
+             db: Path | None, as_json: bool) -> None:
+    """Run one diagnosis episode, streaming each step.
+
+    \b
+    Examples:
+      aoi diagnose --cluster 'sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-geo' --task localization
+      aoi diagnose --cluster sim:online-boutique/oom_killed --task mitigation --approve ask
+      aoi diagnose --cluster sim:online-boutique --task detection --model scripted:decisions.jsonl --json
+    """
+    result = _run_episode(spec, task, question, model, approve, thread_id, seed, db, stream=not as_json)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+    elif result.status == "awaiting_approval":
+        click.echo(f"paused for approval; continue with: aoi diagnose --cluster '{spec}' --task {task} "
+                   f"--thread {result.thread_id}")
+
+
+@main.command()
+@click.option("--cluster", "spec", default=None, help="Cluster spec (default: pick a simulated incident).")
+@click.option("--model", default="embedded", show_default=True)
+@click.option("--resume", "thread_id", default=None, help="Continue a thread (also after a crash).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def chat(spec: str | None, model: str, thread_id: str | None, db: Path | None) -> None:
+    """An interactive diagnosis session: describe a symptom (or pick an incident) and watch the agent work.
+
+    Proposed writes show their diff and wait for you (approve / reject / edit). Ctrl-C pauses; resume with
+    `aoi chat --resume THREAD`.
+    """
+    from aoi.store.episodes import EpisodeStore
+
+    task, question = "question", None
+    if thread_id:
+        from aoi.store.db import connect
+
+        episode = EpisodeStore(connect(db)).episode(thread_id)
+        if episode is None:
+            raise click.UsageError(f"no episode {thread_id!r}; see `aoi episodes list`")
+        spec, task, question = episode["cluster"], episode["task_type"], episode["task_text"]
+    if spec is None:
+        spec = click.prompt("cluster", default=f"sim:{DEMO_APP}/{DEMO_FAULT}?target=mongodb-geo")
+    if not thread_id:
+        question = click.prompt("what do you see? (symptom or question)",
+                                default="Users report errors when searching for hotels. What is wrong?")
+    try:
+        result = _run_episode(spec, task, question, model, "ask", thread_id, 0, db, stream=True)
+    except KeyboardInterrupt:
+        click.echo("\npaused; continue with: aoi chat --resume <thread id shown above>", err=True)
+        sys.exit(130)
+    click.echo(f"thread {result.thread_id}: {result.status}")
+
+
+@main.group()
+def episodes() -> None:
+    """Recorded episodes (SQLite): what the agent saw, decided and did."""
+
+
+@episodes.command("list")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--limit", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def episodes_list(db: Path | None, limit: int, as_json: bool) -> None:
+    """The most recent episodes, newest first."""
+    from aoi.store.db import connect
+    from aoi.store.episodes import EpisodeStore
+
+    rows = EpisodeStore(connect(db)).episodes(limit=limit)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    click.echo(f"{'THREAD':<18}{'TASK':<14}{'STATUS':<20}{'OUTCOME':<18}{'SCORE':>6}{'STEPS':>6}  CLUSTER")
+    for r in rows:
+        score = "-" if r["success"] is None else f"{r['success']:.2f}"
+        click.echo(f"{r['thread_id']:<18}{r['task_type']:<14}{r['status']:<20}{r['outcome'] or '-':<18}{score:>6}"
+                   f"{r['steps']:>6}  {r['cluster']}")
+
+
+@episodes.command("show")
+@click.argument("thread_id")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--json", "as_json", is_flag=True)
+def episodes_show(thread_id: str, db: Path | None, as_json: bool) -> None:
+    """One episode with its steps and approvals."""
+    from aoi.store.db import connect
+    from aoi.store.episodes import EpisodeStore
+
+    store = EpisodeStore(connect(db))
+    episode = store.episode(thread_id)
+    if episode is None:
+        raise click.UsageError(f"no episode {thread_id!r}; see `aoi episodes list`")
+    data = {**episode, "steps_detail": store.steps(thread_id), "approvals": store.approvals(thread_id)}
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    click.echo(f"{thread_id}: {episode['task_type']} on {episode['cluster']} with {episode['model']} — "
+               f"{episode['status']}, outcome {episode['outcome']}, score {episode['success']}")
+    for step in data["steps_detail"]:
+        decision = step.get("decision") or {}
+        what = decision.get("action") or step["node"]
+        detail = step.get("error") or decision.get("hypothesis", "")
+        click.echo(f"  {step['step']:>3} {step['node']:<8} {what:<8} {detail}"[:150])
+
+
+@main.command()
+@click.option("--model", default="embedded", show_default=True)
+@click.option("--seed", default=0, show_default=True, type=int)
+def demo(model: str, seed: int) -> None:
+    """Diagnose a simulated incident (a revoked MongoDB role in HotelReservation) with the embedded model."""
+    spec = f"sim:{DEMO_APP}/{DEMO_FAULT}?target=mongodb-geo&seed={seed}"
+    click.echo(f"AOI demo: {spec}, task localization, model {model}", err=True)
+    result = _run_episode(spec, "localization", None, model, "deny", None, seed, None, stream=True)
+    verdict = {True: "correct", False: "wrong", None: "not graded"}[result.success]
+    click.echo(f"submission: {json.dumps(result.submission)} ({verdict}); {result.steps} steps in "
+               f"{result.wall_s:.1f} s; thread {result.thread_id} (aoi episodes show {result.thread_id})")
+
+
+def _run_episode(spec: str, task: str, question: str | None, model: str, approve: str, thread_id: str | None,
+                 seed: int, db: Path | None, *, stream: bool) -> Any:
+    from aoi.cluster.interface import ClusterError
+    from aoi.graph.display import ask_on_terminal, step_printer
+    from aoi.graph.runner import EpisodeConfig, EpisodeRunner
+
+    config = EpisodeConfig(spec, task, model=model, approve=approve, question=question,  # type: ignore[arg-type]
+                           thread_id=thread_id, db=db, seed=seed)
+    try:
+        runner = EpisodeRunner(config, on_event=step_printer() if stream else None,
+                               ask_approval=ask_on_terminal if approve == "ask" and stream else None)
+        if stream:
+            click.echo(click.style(f"thread {runner.thread_id}", dim=True))
+        return runner.run()
+    except (ClusterError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 @main.group()

@@ -114,6 +114,11 @@ class Environment:
         return self._executor.preview(tool, args)
 
     # -- simulated time and truth -------------------------------------------------------------------------------
+    def simulation(self) -> Any:
+        """The simulated cluster itself (a locked context manager), for fixtures and evaluation harnesses that set
+        up a scenario. Never handed to a node: nodes reach the cluster only through the tool servers."""
+        return self._session.cluster()
+
     def current_tick(self) -> int:
         with self._session.cluster() as cluster:
             return cluster.engine.state.clock.tick

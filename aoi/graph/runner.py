@@ -92,7 +92,7 @@ class EpisodeRunner:
         self.env = Environment(config.cluster, conn=self._conn, key=key, state_path=state_path)
         self.model = model or load_model(config.model, seed=config.seed)
         self._on_event = on_event
-        self._ask = ask_approval
+        self.ask_approval = ask_approval
         runtime = Runtime(self.model, self.env, self.store, self.thread_id, config.approve, config.budget)
         self.graph = compile_graph(runtime, db_path)
         self._run_config = {"configurable": {"thread_id": self.thread_id}, "recursion_limit": 200}
@@ -123,7 +123,9 @@ class EpisodeRunner:
             if payload is None and _pending_interrupt(snapshot) is not None:
                 return self._paused(snapshot, started)
         while True:
-            for update in self.graph.stream(payload, self._run_config, stream_mode="updates"):
+            # "sync": each superstep's checkpoint is on disk before the next one starts (invariant 6).
+            for update in self.graph.stream(payload, self._run_config, stream_mode="updates",
+                                            durability="sync"):
                 for node, values in update.items():
                     if node != "__interrupt__" and self._on_event is not None:
                         self._on_event(node, values or {})
@@ -136,17 +138,17 @@ class EpisodeRunner:
 
     def resume(self, answer: dict[str, Any]) -> EpisodeResult:
         """Answer the pending approval of a paused thread and continue it."""
-        self._ask = lambda _proposal: answer
+        self.ask_approval = lambda _proposal: answer
         return self.run()
 
     def _answer(self, snapshot: Any) -> Command | None:
         """The human's answer to a pending approval as a resume command; None when nobody can answer now."""
         pending = _pending_interrupt(snapshot)
-        if pending is None or self._ask is None:
+        if pending is None or self.ask_approval is None:
             return None
         if self._on_event is not None:
             self._on_event("__approval__", pending)
-        return Command(resume=self._ask(pending))
+        return Command(resume=self.ask_approval(pending))
 
     def _paused(self, snapshot: Any, started: float) -> EpisodeResult:
         self.store.set_status(self.thread_id, "awaiting_approval")

@@ -98,19 +98,19 @@ class EpisodeStore:
 
     def episode(self, thread_id: str) -> dict[str, Any] | None:
         row = self._conn.execute("SELECT * FROM episodes WHERE thread_id = ?", (thread_id,)).fetchone()
-        return _decode(dict(row)) if row else None
+        return _decode(dict(row), _EPISODE_JSON) if row else None
 
     def episodes(self, *, limit: int = 50) -> list[dict[str, Any]]:
         rows = self._conn.execute("SELECT * FROM episodes ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
-        return [_decode(dict(r)) for r in rows]
+        return [_decode(dict(r), _EPISODE_JSON) for r in rows]
 
     def steps(self, thread_id: str) -> list[dict[str, Any]]:
         rows = self._conn.execute("SELECT * FROM steps WHERE thread_id = ? ORDER BY step, id", (thread_id,))
-        return [_decode(dict(r)) for r in rows]
+        return [_decode(dict(r), _STEP_JSON) for r in rows]
 
     def approvals(self, thread_id: str) -> list[dict[str, Any]]:
         rows = self._conn.execute("SELECT * FROM approvals WHERE thread_id = ? ORDER BY step, id", (thread_id,))
-        return [_decode(dict(r)) for r in rows]
+        return [_decode(dict(r), ("args",)) for r in rows]
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -118,11 +118,12 @@ class EpisodeStore:
         return self._db
 
 
-_JSON_COLUMNS = ("prompt", "decision", "tool_calls", "results", "submission", "ground_truth", "flags", "args")
+_EPISODE_JSON = ("submission", "ground_truth", "flags")
+_STEP_JSON = ("prompt", "decision", "tool_calls", "results")
 
 
-def _decode(row: dict[str, Any]) -> dict[str, Any]:
-    for key in _JSON_COLUMNS:
+def _decode(row: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+    for key in columns:
         if isinstance(row.get(key), str):
             row[key] = json.loads(row[key])
     return row

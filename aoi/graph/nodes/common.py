@@ -37,10 +37,11 @@ def iteration(step: int, summary: str, decision: dict[str, Any] | None, tool_cal
 
 
 def memory_of(state: dict[str, Any]) -> Memory:
+    """The memory as the prompt module sees it (its step numbers count from 1; the graph's from 0)."""
     records = []
     for r in state.get("iterations", []):
         records.append(IterationRecord(
-            step=r["step"], summary=r["summary"], phase=r.get("phase", ""), hypothesis=r.get("hypothesis", ""),
+            step=r["step"] + 1, summary=r["summary"], phase=r.get("phase", ""), hypothesis=r.get("hypothesis", ""),
             confidence=r.get("confidence"), action=r.get("action", ""),
             tool_calls=tuple((c["tool"], c.get("args", {})) for c in r.get("tool_calls", [])),
             observations=tuple(CompressedObservation(o["tool"], o["args"], o["text"], o["error"],
