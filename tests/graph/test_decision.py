@@ -4,6 +4,7 @@ nothing the schema would reject. Tool schemas come from the real probe and execu
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -418,4 +419,9 @@ def test_whatever_the_parser_accepts_validates_against_the_schema(
         _parse(json.dumps(obj), task, allow_act=allow_act)
     except DecisionError:
         return
-    jsonschema.validate(obj, _schema(task, allow_act=allow_act), cls=jsonschema.Draft202012Validator)
+    _validator(task, allow_act).validate(obj)
+
+
+@functools.cache
+def _validator(task: str, allow_act: bool) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(_schema(task, allow_act=allow_act))

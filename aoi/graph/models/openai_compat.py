@@ -48,8 +48,8 @@ class OpenAICompatModel:
         self.seed = seed
         self.retries = retries
         self.backoff_s = backoff_s
+        # How a json_schema is sent: "json_schema", or "json_object" once this server has rejected that.
         self.schema_mode = "json_schema"
-        """How `json_schema` is sent: "json_schema", or "json_object" once the server has rejected that."""
         # Built now so that proxy settings are read once, from the environment at construction.
         self._opener = urllib.request.build_opener()
 
@@ -68,8 +68,9 @@ class OpenAICompatModel:
         start = time.perf_counter()
         payload: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": max_tokens,
                                    "temperature": temperature}
-        if (seed if seed is not None else self.seed) is not None:
-            payload["seed"] = seed if seed is not None else self.seed
+        effective_seed = self.seed if seed is None else seed
+        if effective_seed is not None:
+            payload["seed"] = effective_seed
         if json_schema is not None and self.schema_mode == "json_schema":
             strict = {"type": "json_schema", "json_schema": {"name": "response", "schema": json_schema, "strict": True}}
             try:
