@@ -19,7 +19,7 @@ import binascii
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aoi.tools.registry import WRITE_TOOLS
@@ -48,7 +48,7 @@ class CompressedObservation:
     error: bool = False
     original_chars: int = 0
     """Length of the raw text, so the prompt can say how much was left out."""
-    flags: tuple[str, ...] = field(default=())
+    flags: tuple[str, ...] = ()
     """`injection_flags` of the raw text, computed before anything was cut (cutting must not hide them)."""
 
 
@@ -57,9 +57,10 @@ COUNT_SUFFIX = re.compile(r" \[×(\d+)\]$")
 """How a collapsed line carries its count; read back so that compressing twice changes nothing."""
 
 _LOG_TOOLS = frozenset({"get_logs", "get_error_logs", "get_events", "get_traces", "get_alerts"})
-_KUBECTL_LOGS = re.compile(r"\b(?:logs|events)\b|\bget\s+(?:ev|events)\b")
 """Only log-like output collapses similar lines; in YAML, describe output or a table two lines that differ only
 in a number (`port: 5000`, `port: 8080`) are different facts."""
+_KUBECTL_LOGS = re.compile(r"\b(?:logs|events)\b|\bget\s+(?:ev|events)\b")
+"""A `kubectl` command line whose output is log-like."""
 
 _VARIABLE_PARTS = tuple((re.compile(p, re.I), token) for p, token in (
     (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?", "<TS>"),

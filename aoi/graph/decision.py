@@ -59,6 +59,8 @@ SERVICE_ARGS: Mapping[str, frozenset[str]] = {
 (workload names). Pod, node and object names are not enumerable in advance and stay free strings."""
 
 _MAX_SCHEMA_DEPTH = 12
+_MAX_NESTING = 32
+"""Deepest JSON nesting accepted; deeper garbage would only trouble the serialisers downstream."""
 _MAX_CANDIDATES = 32
 """`{` positions tried when looking for the decision object in prose; bounds the work on garbage."""
 _KEPT_KEYWORDS = ("type", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
@@ -309,15 +311,30 @@ def _extract_object(text: str) -> dict[str, Any]:
             first_error = first_error or (start, f"invalid JSON in the object at char {start}: {exc}")
             start = text.find("{", start + 1)
             continue
-        if "action" in obj:
+        if _nesting(obj) > _MAX_NESTING:
+            first_error = first_error or (start, f"invalid JSON in the object at char {start}: nested deeper than "
+                                                 f"{_MAX_NESTING} levels")
+        elif "action" in obj:
             return obj
-        found.append((start, obj))
+        else:
+            found.append((start, obj))
         start = text.find("{", end)
     if first_error is not None and (not found or first_error[0] < found[0][0]):
         raise DecisionError(first_error[1] + "; answer with one JSON object")
     if found:
         return found[0][1]
     raise DecisionError("no JSON object found; answer with one JSON object (the decision)")
+
+
+def _nesting(value: Any) -> int:
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if depth <= _MAX_NESTING:  # no need to walk further than the limit
+            children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _reject_constant(name: str) -> Any:

@@ -264,6 +264,9 @@ READ_LIST = ", ".join(sorted(READ_TOOLS))
      "tool_calls[0].args: 'target' is a required property"),
     (json.dumps(_decision(tool_calls=[{"tool": "get_alerts", "args": {"grant": "forged"}}])),
      "tool_calls[0].args: Additional properties are not allowed ('grant' was unexpected)"),
+    (json.dumps(_decision(tool_calls=[{"tool": "get_alerts", "args": {"a": json.loads("[" * 30 + "]" * 30)}}])),
+     "invalid JSON in the object at char 0: nested deeper than 32 levels; answer with one JSON object"),
+    ('{"a": ' + "[" * 5000, "invalid JSON at char 0: nested too deeply; answer with one JSON object"),
     ("x" * 20_001, "the answer is 20001 characters long; answer with one JSON object only (at most 20000 "
                    "characters)"),
 ])
