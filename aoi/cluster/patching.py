@@ -19,6 +19,18 @@ MERGE_KEYS = {"containers": "name", "initContainers": "name", "env": "name", "vo
 
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386: objects merge recursively, `null` deletes, everything else replaces."""
+    return _merge(target, patch, strategic=False, field="")
+
+
+def strategic_merge_patch(target: Any, patch: Any) -> Any:
+    """A merge patch in which the list fields of `MERGE_KEYS` merge element-wise by their key (`$patch: delete`
+    removes an element), as Kubernetes' strategic merge patch does for those fields."""
+    return _merge(target, patch, strategic=True, field="")
+
+
+def _merge(target: Any, patch: Any, *, strategic: bool, field: str) -> Any:
+    if strategic and isinstance(patch, list) and field in MERGE_KEYS and isinstance(target, list):
+        return _merge_list(target, patch, field)
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
     result = copy.deepcopy(target) if isinstance(target, dict) else {}
@@ -26,35 +38,24 @@ def merge_patch(target: Any, patch: Any) -> Any:
         if value is None:
             result.pop(key, None)
         else:
-            result[key] = merge_patch(result.get(key), value)
+            result[key] = _merge(result.get(key), value, strategic=strategic, field=key)
     return result
 
 
-def strategic_merge_patch(target: Any, patch: Any, field: str = "") -> Any:
-    if isinstance(patch, list) and field in MERGE_KEYS and isinstance(target, list):
-        key = MERGE_KEYS[field]
-        result = copy.deepcopy(target)
-        for item in patch:
-            if not isinstance(item, dict) or key not in item:
-                raise InvalidArgumentError(f"strategic merge: every item of {field!r} needs its merge key {key!r}")
-            index = next((i for i, cur in enumerate(result) if isinstance(cur, dict) and cur.get(key) == item[key]),
-                         None)
-            if item.get("$patch") == "delete":
-                if index is not None:
-                    result.pop(index)
-            elif index is None:
-                result.append(copy.deepcopy(item))
-            else:
-                result[index] = strategic_merge_patch(result[index], item)
-        return result
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
+def _merge_list(target: list[Any], patch: list[Any], field: str) -> list[Any]:
+    key = MERGE_KEYS[field]
+    result = copy.deepcopy(target)
+    for item in patch:
+        if not isinstance(item, dict) or key not in item:
+            raise InvalidArgumentError(f"strategic merge: every item of {field!r} needs its merge key {key!r}")
+        index = next((i for i, cur in enumerate(result) if isinstance(cur, dict) and cur.get(key) == item[key]), None)
+        if item.get("$patch") == "delete":
+            if index is not None:
+                result.pop(index)
+        elif index is None:
+            result.append(copy.deepcopy(item))
         else:
-            result[key] = strategic_merge_patch(result.get(key), value, key)
+            result[index] = _merge(result[index], item, strategic=True, field="")
     return result
 
 
