@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
@@ -70,7 +71,7 @@ class Environment:
         self.spec = spec
         sim_spec: SimSpec = parse_sim_spec(spec)
         self.sim_spec = sim_spec
-        path = state_path or data_dir() / "sim" / f"{sim_spec.name}.pickle"
+        path = Path(state_path) if state_path else data_dir() / "sim" / f"{sim_spec.name}.pickle"
         self._session = SimSession(sim_spec, path=path, realtime=False)
         self._cluster = SessionCluster(self._session)
         self.namespace = self._cluster.namespace

@@ -108,11 +108,41 @@ def schema_to_gbnf(schema: dict) -> str:
     """
     converter = _converter_class()(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
     try:
-        resolved = converter.resolve_refs(schema, "input")
-        converter.visit(resolved, "")
+        converter.visit(inline_refs(schema), "")
     except (AssertionError, KeyError, NotImplementedError, TypeError) as exc:
         raise ValueError(f"cannot express the JSON schema as a grammar: {exc or type(exc).__name__}") from exc
     return converter.format_grammar()
+
+
+def inline_refs(schema: dict) -> dict:
+    """`schema` with every local `$ref` (`#/$defs/x`, `#/definitions/x`) replaced by a copy of its target.
+
+    llama-cpp-python's converter resolves refs only in some layouts; our decision schemas are acyclic, so
+    inlining them is exact and leaves the converter plain objects.
+
+    Raises:
+        ValueError: a ref that is not local, points nowhere, or is cyclic.
+    """
+    defs = {**schema.get("definitions", {}), **schema.get("$defs", {})}
+
+    def resolve(node: object, seen: tuple[str, ...]) -> object:
+        if isinstance(node, list):
+            return [resolve(item, seen) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            name = ref.rsplit("/", 1)[-1]
+            if not ref.startswith(("#/$defs/", "#/definitions/")) or name not in defs:
+                raise ValueError(f"unsupported $ref {ref!r}")
+            if name in seen:
+                raise ValueError(f"cyclic $ref {ref!r}")
+            return resolve(defs[name], (*seen, name))
+        return {k: resolve(v, seen) for k, v in node.items() if k not in ("$defs", "definitions")}
+
+    resolved = resolve(schema, ())
+    assert isinstance(resolved, dict)
+    return resolved
 
 
 @functools.cache
