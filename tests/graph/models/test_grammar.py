@@ -87,3 +87,24 @@ def test_a_bounded_integer_at_the_root_or_named_like_a_builtin_rule_still_works(
 
     assert root["root"] == "([1-3]) space"
     assert 'integer- ::= ("-" [1-2] | "0") space' in nested.splitlines()
+
+
+def test_schemas_sharing_defs_are_inlined_into_one_grammar() -> None:
+    from aoi.graph.models.grammar import inline_refs, schema_to_gbnf
+
+    schema = {"$defs": {"service": {"enum": ["geo", "rate"]}},
+              "type": "object", "properties": {"target": {"$ref": "#/$defs/service"}}, "required": ["target"],
+              "additionalProperties": False}
+    assert inline_refs(schema) == {"type": "object", "properties": {"target": {"enum": ["geo", "rate"]}},
+                                   "required": ["target"], "additionalProperties": False}
+    grammar = schema_to_gbnf(schema)
+    assert '"\\"geo\\""' in grammar and '"\\"rate\\""' in grammar
+
+
+def test_a_cyclic_or_remote_ref_is_refused() -> None:
+    from aoi.graph.models.grammar import inline_refs
+
+    with pytest.raises(ValueError, match="cyclic"):
+        inline_refs({"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"})
+    with pytest.raises(ValueError, match="unsupported"):
+        inline_refs({"$ref": "https://example.com/schema.json"})
