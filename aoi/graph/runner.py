@@ -21,7 +21,7 @@ from aoi.evals.grading import grade
 from aoi.graph.builder import compile_graph
 from aoi.graph.environment import Environment
 from aoi.graph.models import Model, load_model
-from aoi.graph.state import ApproveMode, Budget, Runtime, TaskType
+from aoi.graph.state import ApproveMode, Budget, GuidanceProvider, Runtime, TaskType
 from aoi.store.db import connect, data_dir, default_db_path
 from aoi.store.episodes import EpisodeStore
 from aoi.tools.grants import load_or_create_key
@@ -55,6 +55,7 @@ class EpisodeConfig:
     db: Path | None = None
     seed: int = 0
     budget: Budget = field(default_factory=Budget)
+    guidance: GuidanceProvider | None = None
 
 
 @dataclass(slots=True)
@@ -93,7 +94,8 @@ class EpisodeRunner:
         self.model = model or load_model(config.model, seed=config.seed)
         self._on_event = on_event
         self.ask_approval = ask_approval
-        runtime = Runtime(self.model, self.env, self.store, self.thread_id, config.approve, config.budget)
+        runtime = Runtime(self.model, self.env, self.store, self.thread_id, config.approve, config.budget,
+                          guidance=config.guidance)
         self.graph = compile_graph(runtime, db_path)
         self._run_config = {"configurable": {"thread_id": self.thread_id}, "recursion_limit": 200}
 
@@ -115,7 +117,7 @@ class EpisodeRunner:
             payload = {"task": {"type": self.config.task, "text": self.task_text(), "namespace": self.env.namespace,
                                 "app": self.env.sim_spec.app,
                                 "services": self.env.services},
-                       "base_tick": self.env.current_tick(), "step": 0}
+                       "base_tick": self.env.current_tick(), "started_at": time.time(), "step": 0}
         elif not snapshot.next:
             return self._finish(snapshot.values, started)
         else:

@@ -7,11 +7,13 @@ objects (model, environment, stores) are not state: they live in `Runtime`, hand
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypedDict
 
 from aoi.graph.environment import Environment
 from aoi.graph.models import Model
+from aoi.graph.prompts import Memory, TaskSpec
 from aoi.store.episodes import EpisodeStore
 
 TaskType = Literal["detection", "localization", "analysis", "mitigation", "question"]
@@ -29,6 +31,8 @@ class AgentState(TypedDict, total=False):
     task: dict[str, Any]
     """{type, text, namespace, services}."""
     base_tick: int
+    started_at: float
+    """Unix time the episode started (for `Budget.max_seconds`)."""
     step: int
     iterations: Annotated[list[dict[str, Any]], operator.add]
     """One record per Observer step: decision summary, tool calls, compressed observations (the memory)."""
@@ -50,6 +54,11 @@ class AgentState(TypedDict, total=False):
     tokens: int
 
 
+GuidanceProvider = Callable[[TaskSpec, Memory], Sequence[str]]
+"""Returns guidance for the next decision from the task and the memory so far (each item one short lesson,
+already carrying its provenance); an empty sequence shows none."""
+
+
 @dataclass(frozen=True, slots=True)
 class Budget:
     max_steps: int = 15
@@ -58,6 +67,8 @@ class Budget:
     max_invalid: int = 3
     max_repeats: int = 3
     """The same tool call with the same arguments this many times ends the episode."""
+    max_seconds: float | None = None
+    """Wall-clock seconds since the episode started (time waiting for an approval included); None: no limit."""
 
 
 @dataclass(slots=True)
@@ -68,5 +79,7 @@ class Runtime:
     thread_id: str
     approve_mode: ApproveMode = "ask"
     budget: Budget = field(default_factory=Budget)
+    guidance: GuidanceProvider | None = None
+    """Asked before every decision for lessons to show the Observer (the evolver's guidance memory)."""
     prompt_budget_chars: int = 14_000
     observation_budget_chars: int = 5_000

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,12 @@ PLANS_FILE = Path(__file__).with_name("scripted_plans.py")
 
 
 def _runner(home: Path, plan: Any, *, task: str = "mitigation", approve: str = "ask", thread: str = "t1",
-            cluster: str = HOTEL, answer: dict | None = None, budget: Budget | None = None) -> EpisodeRunner:
+            cluster: str = HOTEL, answer: dict | None = None, budget: Budget | None = None,
+            guidance: Any = None) -> EpisodeRunner:
     policy = plan if callable(plan) else by_step(plan)
     return EpisodeRunner(EpisodeConfig(cluster, task, model="scripted", approve=approve,  # type: ignore[arg-type]
-                                       thread_id=thread, db=home / "aoi.db", budget=budget or Budget()),
+                                       thread_id=thread, db=home / "aoi.db", budget=budget or Budget(),
+                                       guidance=guidance),
                          model=ScriptedModel(policy), ask_approval=(lambda _p: answer) if answer else None)
 
 
@@ -222,6 +225,34 @@ def test_a_step_budget_ends_an_episode_that_never_submits(aoi_home: Path) -> Non
     wander = [probe(("get_resources", {"resource_type": "pods", "name": f"p{i}"})) for i in range(30)]
     result = _runner(aoi_home, lambda m: wander[step_of(m)], task="detection", budget=Budget(max_steps=4)).run()
     assert (result.outcome, result.steps) == ("budget_exhausted", 4)
+
+
+def test_a_wall_clock_budget_ends_an_episode_that_runs_too_long(aoi_home: Path) -> None:
+    def slow(messages: list[dict[str, str]]) -> dict[str, Any]:
+        time.sleep(0.4)
+        return probe(("get_resources", {"resource_type": "pods", "name": f"p{step_of(messages)}"}))
+
+    result = _runner(aoi_home, slow, task="detection", budget=Budget(max_seconds=1.0)).run()
+    assert result.outcome == "time_exhausted"
+    assert 2 <= result.steps <= 3
+
+
+def test_guidance_is_asked_before_every_decision_and_shown_to_the_observer(aoi_home: Path) -> None:
+    asked: list[int] = []
+
+    def guidance(task: Any, memory: Any) -> list[str]:
+        asked.append(len(memory.iterations))
+        return ["[from episode ep-1, symptom CrashLoopBackOff] read the previous container's logs first"]
+
+    plan = [probe(("get_resources", {"resource_type": "pods"})), submit("Yes")]
+    model = ScriptedModel(by_step(plan))
+    runner = EpisodeRunner(EpisodeConfig(HOTEL, "detection", model="scripted", thread_id="g1",
+                                         db=aoi_home / "aoi.db", guidance=guidance), model=model)
+    assert runner.run().outcome == "submitted"
+    assert asked == [0, 1]
+    assert all("read the previous container&#x27;s logs first" in m[-1]["content"]
+               or "read the previous container's logs first" in m[-1]["content"] for m in model.calls)
+    assert all("<guidance source='evolver'>" in m[-1]["content"] for m in model.calls)
 
 
 def test_model_garbage_ends_with_invalid_actions_and_every_attempt_is_recorded(aoi_home: Path) -> None:

@@ -39,7 +39,9 @@ def make_reason(rt: Runtime) -> Any:
         allow_act = task.task == "mitigation"
         schema = decision_schema(task.task, {n: inputs[n] for n in read_tools},
                                  {n: inputs[n] for n in write_tools} or None, list(task.services), allow_act=allow_act)
-        messages = observer_messages(task, memory_of(state), catalog, budget_chars=rt.prompt_budget_chars)
+        memory = memory_of(state)
+        guidance = list(rt.guidance(task, memory)) if rt.guidance is not None else []
+        messages = observer_messages(task, memory, catalog, guidance, budget_chars=rt.prompt_budget_chars)
         if state.get("feedback"):
             messages[-1] = {**messages[-1], "content": f"{messages[-1]['content']}\n\nNote from AOI: "
                                                         f"{state['feedback']}"}
@@ -82,6 +84,10 @@ def make_reason(rt: Runtime) -> Any:
 
 
 def _over_budget(state: AgentState, rt: Runtime) -> str | None:
+    started_at = state.get("started_at")
+    if rt.budget.max_seconds is not None and started_at is not None \
+            and time.time() - started_at >= rt.budget.max_seconds:
+        return "time_exhausted"
     if state.get("step", 0) >= rt.budget.max_steps:
         return "budget_exhausted"
     if state.get("tool_calls_total", 0) >= rt.budget.max_tool_calls:
