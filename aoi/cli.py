@@ -278,6 +278,23 @@ def mcp_executor(spec: str, transport: str, host: str, port: int, token: str | N
            transport, host, port, token)
 
 
+@mcp.command("agent")
+@click.option("--cluster", "spec", default=None, help="Default cluster spec for `diagnose` calls.")
+@click.option("--model", default="embedded", show_default=True,
+              help="embedded | PATH.gguf | openai:NAME | scripted:FILE.jsonl")
+@click.option("--transport", type=click.Choice(["stdio", "http"]), default="stdio", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="HTTP only.")
+@click.option("--port", default=8766, show_default=True, type=int, help="HTTP only.")
+@click.option("--token", envvar="AOI_MCP_TOKEN", default=None, help="HTTP bearer token (or AOI_MCP_TOKEN).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def mcp_agent(spec: str | None, model: str, transport: str, host: str, port: int, token: str | None,
+              db: Path | None) -> None:
+    """Serve the agent itself: `diagnose`, `approve_pending` (asks the user), `episode`, `list_episodes`."""
+    from aoi.graph.agent_server import build_agent_server
+
+    _serve(lambda: build_agent_server(default_cluster=spec, model=model, db=db), transport, host, port, token)
+
+
 def _serve(build: Callable[[], Any], transport: str, host: str, port: int, token: str | None) -> None:
     from aoi.cluster.interface import ClusterError
     from aoi.tools.transports import serve

@@ -60,3 +60,18 @@ def checkpointer(db_path: Path | str) -> SqliteSaver:
 
 def compile_graph(rt: Runtime, db_path: Path | str) -> Any:
     return build_graph(rt).compile(checkpointer=checkpointer(db_path))
+
+
+def pending_approval(db_path: Path | str, thread_id: str) -> dict[str, Any] | None:
+    """The proposal a thread is paused on, read through the checkpointer (no model, no cluster needed); None when
+    the thread is not waiting for an approval."""
+    saver = checkpointer(db_path)
+    try:
+        saved = saver.get_tuple({"configurable": {"thread_id": thread_id}})
+    finally:
+        saver.conn.close()
+    for _task, channel, value in (saved.pending_writes or []) if saved else []:
+        if channel == "__interrupt__":
+            for interrupt in value if isinstance(value, list | tuple) else [value]:
+                return dict(getattr(interrupt, "value", interrupt))
+    return None

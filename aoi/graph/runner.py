@@ -29,8 +29,22 @@ from aoi.tools.grants import load_or_create_key
 EventHandler = Callable[[str, dict[str, Any]], None]
 """Called with (node, update) after every superstep."""
 
-ApprovalHandler = Callable[[dict[str, Any]], dict[str, Any]]
-"""Shown a proposal (tool, args, diff, undo plan, evidence); returns {action: approve|reject|edit, ...}."""
+ApprovalHandler = Callable[[dict[str, Any]], dict[str, Any] | None]
+"""Shown a proposal (tool, args, diff, undo plan, evidence); returns {action: approve|reject|edit, ...}, or None to
+leave the episode paused."""
+
+
+def answer_once(answer: dict[str, Any]) -> ApprovalHandler:
+    """An approval handler that gives `answer` to the first proposal only and pauses at any later one."""
+    given: list[bool] = []
+
+    def handler(_proposal: dict[str, Any]) -> dict[str, Any] | None:
+        if given:
+            return None
+        given.append(True)
+        return answer
+
+    return handler
 
 TASK_TEXT = {
     "detection": "The service {app} is deployed in namespace {ns}. Is there an anomaly in it right now? "
@@ -139,8 +153,8 @@ class EpisodeRunner:
                 return self._paused(snapshot, started)
 
     def resume(self, answer: dict[str, Any]) -> EpisodeResult:
-        """Answer the pending approval of a paused thread and continue it."""
-        self.ask_approval = lambda _proposal: answer
+        """Answer the pending approval of a paused thread and continue it; a later proposal pauses again."""
+        self.ask_approval = answer_once(answer)
         return self.run()
 
     def _answer(self, snapshot: Any) -> Command | None:
@@ -150,7 +164,8 @@ class EpisodeRunner:
             return None
         if self._on_event is not None:
             self._on_event("__approval__", pending)
-        return Command(resume=self.ask_approval(pending))
+        answer = self.ask_approval(pending)
+        return None if answer is None else Command(resume=answer)
 
     def _paused(self, snapshot: Any, started: float) -> EpisodeResult:
         self.store.set_status(self.thread_id, "awaiting_approval")

@@ -1,0 +1,137 @@
+"""The agent as an MCP server: an IDE diagnoses through it, and only the person (by elicitation) approves writes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import mcp_types as types
+import pytest
+from mcp import Client
+from scripted_plans import HOTEL_MITIGATION, by_step, probe, submit
+
+from aoi.graph.agent_server import build_agent_server
+from aoi.graph.builder import pending_approval
+from aoi.graph.models.scripted import ScriptedModel
+from aoi.store.db import connect
+from aoi.store.episodes import EpisodeStore
+
+HOTEL = "sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-geo"
+
+
+def _server(home: Path, plan: list[dict[str, Any]]) -> Any:
+    return build_agent_server(default_cluster=HOTEL, db=home / "aoi.db", model_override=ScriptedModel(by_step(plan)))
+
+
+def _calls(server: Any, calls: list[tuple[str, dict[str, Any]]], answers: list[dict[str, Any]] | None = None,
+           seen: list[str] | None = None) -> list[str]:
+    pending_answers = list(answers or [])
+
+    async def on_elicit(ctx: Any, params: Any) -> types.ElicitResult:
+        if seen is not None:
+            seen.append(params.message)
+        return types.ElicitResult(**pending_answers.pop(0))
+
+    async def go() -> list[str]:
+        kwargs = {"elicitation_callback": on_elicit} if answers is not None else {}
+        out = []
+        async with Client(server, **kwargs) as client:
+            for tool, args in calls:
+                result = await client.call_tool(tool, args)
+                out.append("\n".join(getattr(c, "text", "") for c in result.content))
+        return out
+
+    return anyio.run(go)
+
+
+def _thread(text: str) -> str:
+    return text.splitlines()[0].removeprefix("thread: ")
+
+
+def test_the_tools_take_no_argument_through_which_the_model_could_approve(aoi_home: Path) -> None:
+    async def go() -> list[Any]:
+        async with Client(_server(aoi_home, HOTEL_MITIGATION)) as client:
+            return (await client.list_tools()).tools
+
+    tools = {t.name: t for t in anyio.run(go)}
+    assert set(tools) == {"diagnose", "approve_pending", "episode", "list_episodes"}
+    assert set(tools["approve_pending"].input_schema["properties"]) == {"thread"}
+    assert tools["episode"].annotations.read_only_hint and tools["list_episodes"].annotations.read_only_hint
+
+
+def test_a_diagnosis_runs_to_a_submission_and_is_recorded(aoi_home: Path) -> None:
+    plan = [probe(("get_resources", {"resource_type": "pods"})), submit(["mongodb-geo"])]
+    diagnosis, listing = _calls(_server(aoi_home, plan), [("diagnose", {"task": "localization"}),
+                                                          ("list_episodes", {})])
+    assert "status: done" in diagnosis and 'submission: ["mongodb-geo"]' in diagnosis
+    assert "graded: score 1.0" in diagnosis
+    assert _thread(diagnosis) in listing
+
+
+def test_a_proposed_write_waits_and_the_person_approves_it_through_elicitation(aoi_home: Path) -> None:
+    seen: list[str] = []
+    server = _server(aoi_home, HOTEL_MITIGATION)
+    first, = _calls(server, [("diagnose", {"task": "mitigation"})])
+    thread = _thread(first)
+    assert "status: awaiting_approval" in first and "AOI proposes datastore_admin" in first
+    assert pending_approval(aoi_home / "aoi.db", thread)["tool"] == "datastore_admin"
+    # Two writes in the plan: each is shown to the person and approved by them.
+    approve = {"action": "accept", "content": {"approve": True, "reason": "looks right"}}
+    second, third = _calls(server, [("approve_pending", {"thread": thread})] * 2, [approve, approve], seen)
+    assert "AOI proposes restart_workload" in second
+    assert "status: done" in third and "outcome: submitted" in third and "graded: score 1.0" in third
+    assert "Dry-run diff" in seen[0] and "datastore_admin" in seen[0]
+    approvals = EpisodeStore(connect(aoi_home / "aoi.db")).approvals(thread)
+    assert [(a["decision"], a["approver"]) for a in approvals] == [("approve", "ide-user"), ("approve", "ide-user")]
+
+
+@pytest.mark.parametrize("answer", [{"action": "decline"}, {"action": "accept", "content": {"approve": False,
+                                                                                            "reason": "not in prod"}}])
+def test_a_person_who_rejects_changes_nothing_and_the_agent_is_told(aoi_home: Path, answer: dict[str, Any]) -> None:
+    plan = [*HOTEL_MITIGATION[:3], submit({})]
+    server = _server(aoi_home, plan)
+    first, = _calls(server, [("diagnose", {"task": "mitigation"})])
+    thread = _thread(first)
+    second, = _calls(server, [("approve_pending", {"thread": thread})], [answer])
+    assert "status: done" in second and "write:" not in second
+    approvals = EpisodeStore(connect(aoi_home / "aoi.db")).approvals(thread)
+    assert [a["decision"] for a in approvals] == ["reject"]
+
+
+def test_a_client_that_cannot_ask_the_person_cannot_approve(aoi_home: Path) -> None:
+    server = _server(aoi_home, HOTEL_MITIGATION)
+    first, = _calls(server, [("diagnose", {"task": "mitigation"})])
+    thread = _thread(first)
+    refused, = _calls(server, [("approve_pending", {"thread": thread})])
+    assert refused.startswith("refused") and f"--thread {thread}" in refused
+    assert pending_approval(aoi_home / "aoi.db", thread) is not None  # still waiting, nothing written
+    assert EpisodeStore(connect(aoi_home / "aoi.db")).approvals(thread) == []
+
+
+def test_bad_input_gets_a_clear_error(aoi_home: Path) -> None:
+    server = build_agent_server(db=aoi_home / "aoi.db", model_override=ScriptedModel([submit("No")]))
+    no_cluster, bad_cluster, missing = _calls(server, [
+        ("diagnose", {"task": "detection"}), ("diagnose", {"task": "detection", "cluster": "sim:nope"}),
+        ("episode", {"thread": "ghost"})])
+    assert "no cluster given" in no_cluster
+    assert "unknown app 'nope'" in bad_cluster
+    assert "no episode 'ghost'" in missing
+
+
+def test_the_stdio_server_starts_as_the_ide_config_says(aoi_home: Path) -> None:
+    script = aoi_home / "plan.jsonl"
+    script.write_text(json.dumps(submit("No")) + "\n")
+    request = [{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}]
+    proc = subprocess.run([sys.executable, "-m", "aoi.cli", "mcp", "agent", "--cluster", "sim:online-boutique",
+                           "--model", f"scripted:{script}"], input="".join(json.dumps(r) + "\n" for r in request),
+                          capture_output=True, text=True, timeout=60)
+    replies = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    tools = {t["name"] for r in replies if r.get("id") == 2 for t in r["result"]["tools"]}
+    assert tools == {"diagnose", "approve_pending", "episode", "list_episodes"}
