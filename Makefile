@@ -25,7 +25,7 @@ demo: $(VENV)/.demo-installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/ruff check aoi tests benchmarks
-	$(BIN)/pytest -m "not gpu and not live and not llm" -p no:cacheprovider
+	$(BIN)/pytest -m "not gpu and not live and not llm" -p no:cacheprovider --nbmake tests notebooks
 
 # The embedded model end to end (slow: minutes); not part of `make test`.
 test-llm: $(VENV)/.test-installed
