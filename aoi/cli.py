@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -140,10 +141,12 @@ def chat(spec: str | None, model: str, thread_id: str | None, db: Path | None) -
     if not thread_id:
         question = click.prompt("what do you see? (symptom or question)",
                                 default="Users report errors when searching for hotels. What is wrong?")
+    thread_id = thread_id or f"chat-{uuid.uuid4().hex[:10]}"
     try:
         result = _run_episode(spec, task, question, model, "ask", thread_id, 0, db, stream=True)
     except KeyboardInterrupt:
-        click.echo("\npaused; continue with: aoi chat --resume <thread id shown above>", err=True)
+        # Every finished step is already checkpointed (durability "sync"); the step in flight is redone on resume.
+        click.echo(f"\npaused; continue with: aoi chat --resume {thread_id}", err=True)
         sys.exit(130)
     click.echo(f"thread {result.thread_id}: {result.status}")
 

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 from click.testing import CliRunner
+from scripted_plans import probe, submit
 
 from aoi.cli import main
+from aoi.store.db import connect
+from aoi.store.episodes import EpisodeStore
+
+HOTEL = "sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-geo"
+PLANS_FILE = Path(__file__).with_name("scripted_plans.py")
 
 DECISIONS = [
     {"summary": "start", "phase": "triage", "hypothesis": "unknown", "confidence": 10, "action": "probe",
@@ -38,3 +49,48 @@ def test_an_unsupported_cluster_spec_is_a_usage_error(aoi_home: Path) -> None:
     result = CliRunner().invoke(main, ["diagnose", "--cluster", "kube:prod", "--task", "detection",
                                        "--model", "scripted:/nonexistent.jsonl"])
     assert result.exit_code == 2
+
+
+def test_ctrl_c_in_chat_pauses_and_resume_finishes_the_same_thread(tmp_path: Path) -> None:
+    """SIGINT while the Observer thinks at step 2: the process says how to resume, and `--resume` completes the
+    episode from the last checkpoint without redoing the finished steps' writes."""
+    plan = [probe(("get_resources", {"resource_type": "pods"})),
+            probe(("get_logs", {"target": "geo", "previous": True})), submit("geo crashes: mongodb auth failed")]
+    script_file = tmp_path / "plan.jsonl"
+    script_file.write_text("".join(json.dumps(d) + "\n" for d in plan))
+    env = {**os.environ, "AOI_HOME": str(tmp_path)}
+    interrupted = textwrap.dedent(f"""
+        import importlib.util, os, signal, sys
+        spec = importlib.util.spec_from_file_location("scripted_plans", {str(PLANS_FILE)!r})
+        plans = importlib.util.module_from_spec(spec); spec.loader.exec_module(plans)
+        import aoi.graph.runner as runner
+        from aoi.graph.models.scripted import ScriptedModel
+        import json
+        plan = [json.loads(l) for l in open({str(script_file)!r})]
+        def policy(messages):
+            if plans.step_of(messages) == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+            return plan[plans.step_of(messages)]
+        runner.load_model = lambda spec, seed=0: ScriptedModel(policy)
+        from aoi.cli import main
+        main(["chat", "--cluster", {HOTEL!r}], prog_name="aoi")
+    """)
+    first = subprocess.run([sys.executable, "-c", interrupted], input="why does search fail?\n", env=env,
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert first.returncode == 130, first.stderr[-2000:]
+    match = re.search(r"aoi chat --resume (chat-[0-9a-f]+)", first.stderr)
+    assert match, first.stderr[-2000:]
+    thread = match.group(1)
+    rest = tmp_path / "rest.jsonl"  # the resumed process is asked for step 2's decision only, once
+    rest.write_text(json.dumps(plan[2]) + "\n")
+    resumed = subprocess.run([sys.executable, "-m", "aoi.cli", "chat", "--resume", thread, "--model",
+                              f"scripted:{rest}"], env=env, capture_output=True, text=True, timeout=120,
+                             check=False)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"thread {thread}: done" in resumed.stdout
+    store = EpisodeStore(connect(tmp_path / "aoi.db"))
+    assert [(s["step"], s["node"]) for s in store.steps(thread)] == [
+        (0, "reason"), (0, "observe"), (1, "reason"), (1, "observe"), (2, "reason")]
+    episode = store.episode(thread)
+    assert (episode["status"], episode["outcome"], episode["submission"]) == (
+        "done", "submitted", "geo crashes: mongodb auth failed")
