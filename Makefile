@@ -25,11 +25,12 @@ demo: $(VENV)/.demo-installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/ruff check aoi tests benchmarks
-	$(BIN)/pytest -m "not gpu and not live and not llm" -p no:cacheprovider --nbmake tests notebooks
+	AOI_NOTEBOOK_MODEL=scripted $(BIN)/pytest -m "not gpu and not live and not llm" -p no:cacheprovider --nbmake tests notebooks
 
 # The embedded model end to end (slow: minutes); not part of `make test`.
 test-llm: $(VENV)/.test-installed
-	$(BIN)/pytest -m llm -p no:cacheprovider
+	AOI_NOTEBOOK_MODEL=embedded $(BIN)/pytest -m llm -p no:cacheprovider tests
+	AOI_NOTEBOOK_MODEL=embedded $(BIN)/pytest -p no:cacheprovider --nbmake --nbmake-timeout=1800 notebooks/01-quickstart.ipynb
 
 bench: $(VENV)/.demo-installed
 	$(BIN)/python benchmarks/sim_speed.py

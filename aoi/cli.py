@@ -377,5 +377,26 @@ def _show(app: str, family: str, target: str | None, seed: int, ticks: int, as_j
     return render_incident(app, family, seed, ticks, truth, evidence)
 
 
+from aoi.cli_eval import eval_group  # noqa: E402
+
+main.add_command(eval_group)
+
+from aoi.cli_serve import sim_serve  # noqa: E402
+
+sim.add_command(sim_serve)
+
+from aoi.cli_evolve import evolve  # noqa: E402
+
+main.add_command(evolve)
+
+from aoi.cli_doctor import doctor  # noqa: E402
+
+main.add_command(doctor)
+
+from aoi.cli_train import export_cmd, train_group  # noqa: E402
+
+main.add_command(export_cmd)
+main.add_command(train_group)
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -2,17 +2,22 @@
 
 * `sim:APP` — the embedded simulator running APP, healthy;
 * `sim:APP/FAULT?seed=N&target=COMPONENT&ticks=T` — with a fault from the library injected;
-* `kube:CONTEXT[/NAMESPACE]` — a live cluster (not yet available in this version);
-* `replay:PATH` — a frozen snapshot such as a Cloud-OpsBench case (not yet available in this version).
+* `kube:CONTEXT[/NAMESPACE][?kubeconfig=PATH&config=PATH]` — a live cluster (`parse_kube_spec`);
+* `replay:PATH` — a frozen snapshot: one Cloud-OpsBench case folder (`parse_replay_spec`).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 from aoi.cluster.interface import InvalidArgumentError
 from aoi.cluster.sim.apps.catalog import APPS
 from aoi.cluster.sim.session import SimSpec
+
+if TYPE_CHECKING:
+    from aoi.cluster.kube.cluster import KubeSpec
 
 SCHEMES = ("sim", "kube", "replay")
 
@@ -51,3 +56,44 @@ def parse_sim_spec(text: str) -> SimSpec:
             raise InvalidArgumentError(f"fault {fault!r} does not apply to {app}; apps: "
                                        f"{', '.join(FAULTS[fault].apps)}")
     return SimSpec(app, fault or None, params.get("target"), seed, ticks)
+
+
+def parse_replay_spec(text: str) -> Path:
+    """Parse `replay:PATH` (PATH: a case folder holding `tool_cache.json`, e.g. `.../runtime/22`; `~` expands).
+
+    Raises:
+        InvalidArgumentError: not a `replay:` spec, or PATH is not a snapshot folder.
+    """
+    scheme, _, rest = text.partition(":")
+    if scheme != "replay" or not rest:
+        raise InvalidArgumentError(f"cluster spec {text!r} is not a snapshot replay; write replay:PATH, where PATH is "
+                                   "a case folder holding tool_cache.json")
+    path = Path(rest).expanduser()
+    if not (path / "tool_cache.json").is_file():
+        raise InvalidArgumentError(f"replay: {rest!r} is not a snapshot folder (no tool_cache.json in it); give one "
+                                   "case folder, e.g. replay:DATA/runtime/22")
+    return path
+
+
+def parse_kube_spec(text: str) -> KubeSpec:
+    """Parse `kube:[CONTEXT][/NAMESPACE][?kubeconfig=PATH&config=PATH]` (an empty CONTEXT is the kubeconfig's current
+    context; `config` names the AOI config file with the Prometheus/Jaeger/Loki URLs).
+
+    Raises:
+        InvalidArgumentError: not a `kube:` spec, or an unknown option.
+    """
+    from aoi.cluster.kube.cluster import KubeSpec
+
+    scheme, _, rest = text.partition(":")
+    if scheme != "kube":
+        raise InvalidArgumentError(f"cluster spec {text!r} is not a live cluster; write kube:CONTEXT[/NAMESPACE]")
+    path, _, query = rest.partition("?")
+    context, _, namespace = path.partition("/")
+    params = {k: v[-1] for k, v in parse_qs(query, strict_parsing=False).items()}
+    unknown = set(params) - {"kubeconfig", "config"}
+    if unknown:
+        raise InvalidArgumentError(f"unknown option(s) {', '.join(sorted(unknown))} in {text!r}; options: kubeconfig, "
+                                   f"config")
+    if "/" in namespace:
+        raise InvalidArgumentError(f"{text!r}: write kube:CONTEXT/NAMESPACE (one namespace)")
+    return KubeSpec(context or None, namespace or None, params.get("kubeconfig"), params.get("config"))

@@ -33,7 +33,7 @@ def grade(task: str, submission: Any, truth: GroundTruth, *, mitigated: bool | N
         names = [submission] if isinstance(submission, str) else submission
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             return Grade(False, 0.0, f"invalid format: expected a list of service names, got {submission!r}")
-        targets = set(truth.faulty_components)
+        targets = set(truth.faulty_components) | set(truth.also_accepted)
         hit = any(n in targets for n in names)
         exact = hit and len(names) == 1
         return Grade(exact, 1.0 if exact else (1.0 / len(names) if hit else 0.0),

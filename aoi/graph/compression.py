@@ -56,8 +56,8 @@ class CompressedObservation:
 COUNT_SUFFIX = re.compile(r" \[×(\d+)\]$")
 """How a collapsed line carries its count; read back so that compressing twice changes nothing."""
 
-_LOG_TOOLS = frozenset({"get_logs", "get_error_logs", "get_events", "get_traces", "get_alerts"})
-"""Only log-like output collapses similar lines; in YAML, describe output or a table two lines that differ only
+_LOG_TOOLS = frozenset({"get_logs", "get_error_logs", "get_events", "get_traces"})
+"""Only log-like output collapses similar lines; in YAML, describe output, alerts or a table two lines that differ only
 in a number (`port: 5000`, `port: 8080`) are different facts."""
 _KUBECTL_LOGS = re.compile(r"\b(?:logs|events)\b|\bget\s+(?:ev|events)\b")
 """A `kubectl` command line whose output is log-like."""

@@ -19,8 +19,9 @@ from typing import Any, Literal
 import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-TaskType = Literal["detection", "localization", "analysis", "mitigation", "question"]
-"""AIOpsLab's four task types, plus `question`: an open question from a user, answered in free text."""
+TaskType = Literal["detection", "localization", "analysis", "mitigation", "question", "rca"]
+"""AIOpsLab's four task types, plus `question`: an open question from a user, answered in free text, and `rca`:
+Cloud-OpsBench's ranked root causes and fault objects, each from a closed list the task gives."""
 
 Phase = Literal["triage", "investigate", "hypothesize", "mitigate", "verify", "conclude"]
 """Where the Observer says the diagnosis stands."""
@@ -28,7 +29,7 @@ Phase = Literal["triage", "investigate", "hypothesize", "mitigate", "verify", "c
 Action = Literal["probe", "act", "submit"]
 """`probe`: run up to 3 read tools. `act`: propose exactly one write (a human approves it). `submit`: answer."""
 
-TASK_TYPES: tuple[TaskType, ...] = ("detection", "localization", "analysis", "mitigation", "question")
+TASK_TYPES: tuple[TaskType, ...] = ("detection", "localization", "analysis", "mitigation", "question", "rca")
 PHASES: tuple[Phase, ...] = ("triage", "investigate", "hypothesize", "mitigate", "verify", "conclude")
 
 SYSTEM_LEVELS: tuple[str, ...] = ("Hardware", "Operating System", "Virtualization", "Application")
@@ -43,6 +44,9 @@ MAX_HYPOTHESIS = 300
 MAX_PROBE_CALLS = 3
 MAX_LOCALIZATION = 5
 """AIOpsLab scores a list containing the target 1/len, so a longer list can score at most 1/5 anyway."""
+MAX_RCA_CANDIDATES = 3
+"""Ranked candidates of an `rca` answer: Cloud-OpsBench scores the first three (top-3 accuracy)."""
+RCA_FIELDS = ("root_causes", "fault_objects")
 MAX_ANSWER = 1500
 """Characters of a free-text answer to a user's question."""
 MAX_TEXT = 20_000
@@ -89,9 +93,10 @@ class ToolCall(BaseModel):
     args: dict[str, Any]
 
 
-Submission = str | list[str] | dict[str, str]
+Submission = str | list[str] | dict[str, str] | dict[str, list[str]]
 """detection `"Yes"|"No"`; localization a list of services; analysis `{system_level, fault_type}`; mitigation
-`{}` (the agent is done); question free text. `parse_decision` checks the shape the task needs."""
+`{}` (the agent is done); question free text; rca `{root_causes: [...], fault_objects: [...]}` (ranked, 1 to 3
+each). `parse_decision` checks the shape the task needs."""
 
 
 class Decision(BaseModel):
@@ -129,14 +134,16 @@ class Decision(BaseModel):
 # -- schema -----------------------------------------------------------------------------------------------------
 def decision_schema(task: TaskType, read_tools: Mapping[str, Mapping[str, Any]],
                     write_tools: Mapping[str, Mapping[str, Any]] | None, services: Collection[str], *,
-                    allow_act: bool) -> dict[str, Any]:
+                    allow_act: bool, root_causes: Collection[str] = (),
+                    fault_objects: Collection[str] = ()) -> dict[str, Any]:
     """The closed JSON schema of a decision for `task`, for grammar-constrained decoding.
 
     `read_tools` and `write_tools` map tool names to their MCP input schemas (`Tool.inputSchema`); the executor's
     plumbing arguments (`EXECUTOR_PLUMBING`) are removed. `act` is offered only when `allow_act` is true and there
     are write tools. Every object with declared properties is closed; a free-form map stays free-form only where a
     tool's own schema declares one (a patch, a manifest). Service-valued arguments (`SERVICE_ARGS`) and the
-    localization answer are enums over `services` (plain strings when `services` is empty).
+    localization answer are enums over `services` (plain strings when `services` is empty); an `rca` answer's
+    lists are enums over `root_causes` and `fault_objects` (plain strings when empty).
 
     Raises:
         ValueError: `task` is not a task type.
@@ -157,7 +164,9 @@ def decision_schema(task: TaskType, read_tools: Mapping[str, Mapping[str, Any]],
         defs["write_call"] = _calls_union(write_tools, service_ref)
         variants.append(_variant("act", {"type": "array", "items": {"$ref": "#/$defs/write_call"},
                                          "minItems": 1, "maxItems": 1}))
-    variants.append(_variant("submit", {"type": "array", "maxItems": 0}, _submission_schema(task, service_ref)))
+    variants.append(_variant("submit", {"type": "array", "maxItems": 0},
+                             _submission_schema(task, service_ref, {"root_causes": list(root_causes),
+                                                                    "fault_objects": list(fault_objects)})))
     return {"$defs": defs, "anyOf": variants}
 
 
@@ -176,7 +185,15 @@ def _variant(action: Action, calls: dict[str, Any], submission: dict[str, Any] |
     return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
 
 
-def _submission_schema(task: TaskType, service_ref: dict[str, Any]) -> dict[str, Any]:
+def _submission_schema(task: TaskType, service_ref: dict[str, Any],
+                       choices: Mapping[str, list[str]]) -> dict[str, Any]:
+    if task == "rca":
+        def ranked(options: list[str]) -> dict[str, Any]:
+            item = {"type": "string", "enum": list(dict.fromkeys(options))} if options else {"type": "string"}
+            return {"type": "array", "items": item, "minItems": 1, "maxItems": MAX_RCA_CANDIDATES, "uniqueItems": True}
+
+        return {"type": "object", "properties": {f: ranked(choices.get(f, [])) for f in RCA_FIELDS},
+                "required": list(RCA_FIELDS), "additionalProperties": False}
     if task == "detection":
         return {"type": "string", "enum": list(DETECTION_ANSWERS)}
     if task == "localization":
@@ -255,20 +272,25 @@ def _close(schema: Any, defs: Mapping[str, Any], depth: int) -> dict[str, Any]:
 # -- parser -----------------------------------------------------------------------------------------------------
 def parse_decision(text: str, task: TaskType, read_tool_names: Collection[str], write_tool_names: Collection[str],
                    services: Collection[str], *, allow_act: bool = True,
-                   tool_schemas: Mapping[str, Mapping[str, Any]] | None = None) -> Decision:
+                   tool_schemas: Mapping[str, Mapping[str, Any]] | None = None, root_causes: Collection[str] = (),
+                   fault_objects: Collection[str] = ()) -> Decision:
     """The decision in the model's answer `text`: a JSON object, bare or inside prose or a ```json fence.
 
     Checks, in order: JSON syntax, the decision's fields, the calls against the action (read tools for `probe`,
     one write tool for `act`, which needs `allow_act` and write tools), service-valued arguments against
     `services`, each call's arguments against its tool's input schema when `tool_schemas` (name → MCP input
-    schema) is given, and the submission's shape for `task`. With the same tools, services and `allow_act`,
-    whatever this accepts validates against `decision_schema`.
+    schema) is given, and the submission's shape for `task` (for `rca`, against `root_causes` and
+    `fault_objects`). With the same tools, services, choices and `allow_act`, whatever this accepts validates
+    against `decision_schema`.
 
     Raises:
         DecisionError: the answer is not an acceptable decision; the reason names what to fix.
     """
     obj = _extract_object(text)
-    _check_submission(obj, task, list(services))
+    if task == "rca":
+        _check_rca(obj, {"root_causes": list(root_causes), "fault_objects": list(fault_objects)})
+    else:
+        _check_submission(obj, task, list(services))
     try:
         decision = Decision.model_validate(obj)
     except ValidationError as exc:
@@ -414,8 +436,8 @@ def _check_submission(obj: dict[str, Any], task: TaskType, services: list[str]) 
         if unknown:
             raise DecisionError(f"submission: {unknown[0]!r} is not a service of this application; valid services: "
                                 f"{', '.join(services)}")
-        if len(set(submission)) != len(submission):
-            raise DecisionError("submission: each service may be listed once")
+        # The grammar cannot say "unique items", so a repeated service is folded, not refused.
+        obj["submission"] = list(dict.fromkeys(submission))
     elif task == "analysis":
         if not isinstance(submission, dict) or set(submission) != {"system_level", "fault_type"}:
             raise DecisionError('submission: an analysis answer is {"system_level": ..., "fault_type": ...}; got '
@@ -432,6 +454,29 @@ def _check_submission(obj: dict[str, Any], task: TaskType, services: list[str]) 
                                 f"is applied and verified; got {_short(submission)}")
     elif not isinstance(submission, str) or not 1 <= len(submission) <= MAX_ANSWER:
         raise DecisionError(f"submission: the answer to a question is text of 1 to {MAX_ANSWER} characters")
+
+
+def _check_rca(obj: dict[str, Any], choices: Mapping[str, list[str]]) -> None:
+    """An `rca` answer: two ranked lists of 1 to 3 distinct names, each from its closed list when one is given."""
+    submission = obj.get("submission")
+    if obj.get("action") != "submit" or submission is None:
+        return
+    if not isinstance(submission, dict) or set(submission) != set(RCA_FIELDS):
+        raise DecisionError('submission: a root-cause answer is {"root_causes": [...], "fault_objects": [...]}, each '
+                            f"a ranked list of 1 to {MAX_RCA_CANDIDATES} names; got {_short(submission)}")
+    for field_name in RCA_FIELDS:
+        ranked = submission[field_name]
+        if not isinstance(ranked, list) or not 1 <= len(ranked) <= MAX_RCA_CANDIDATES \
+                or not all(isinstance(v, str) for v in ranked):
+            raise DecisionError(f"submission.{field_name}: a ranked list of 1 to {MAX_RCA_CANDIDATES} names, most "
+                                f"likely first; got {_short(ranked)}")
+        options = choices.get(field_name) or []
+        unknown = [v for v in ranked if options and v not in options]
+        if unknown:
+            raise DecisionError(f"submission.{field_name}: {_short(unknown[0])} is not one of the listed "
+                                f"{field_name.replace('_', ' ')}; choose from the task's list")
+        if len(set(ranked)) != len(ranked):
+            raise DecisionError(f"submission.{field_name}: each name may be listed once")
 
 
 def _short(value: Any) -> str:

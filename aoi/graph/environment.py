@@ -19,9 +19,10 @@ from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
 from aoi.cluster.readonly import ReadOnlyView
+from aoi.cluster.replay import ReplayReader, SnapshotWriter
 from aoi.cluster.sim.faults import Fault, make_fault
 from aoi.cluster.sim.session import SessionCluster, SimSession, SimSpec
-from aoi.cluster.spec import parse_sim_spec
+from aoi.cluster.spec import parse_replay_spec, parse_sim_spec
 from aoi.store.db import data_dir
 from aoi.tools.audit import AuditLog
 from aoi.tools.executor import Executor
@@ -69,10 +70,17 @@ class Environment:
 
     def __init__(self, spec: str, *, conn: Any, key: bytes, state_path: Any = None) -> None:
         self.spec = spec
+        if spec.startswith("replay:"):
+            self._init_replay(spec, conn, key)
+            return
+        if spec.startswith("kube:"):
+            self._init_kube(spec, conn, key)
+            return
         sim_spec: SimSpec = parse_sim_spec(spec)
-        self.sim_spec = sim_spec
+        self.sim_spec: SimSpec | None = sim_spec
+        self.app = sim_spec.app
         path = Path(state_path) if state_path else data_dir() / "sim" / f"{sim_spec.name}.pickle"
-        self._session = SimSession(sim_spec, path=path, realtime=False)
+        self._session: SimSession | None = SimSession(sim_spec, path=path, realtime=False)
         self._cluster = SessionCluster(self._session)
         self.namespace = self._cluster.namespace
         self.services = list(self._cluster.services_list)
@@ -84,6 +92,34 @@ class Environment:
         self._executor = executor
         self.executor: MCPServer = build_executor_server(executor, self.authority)
         self._tool_schemas: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def _init_replay(self, spec: str, conn: Any, key: bytes) -> None:
+        """A recorded snapshot: no clock, no fault object (the truth stays with the evaluator), no writes."""
+        reader = ReplayReader(parse_replay_spec(spec))
+        self.sim_spec, self.app, self._session, self.fault = None, "", None, None
+        self.namespace = reader.namespace
+        self.services = reader.services_list
+        self.authority = GrantAuthority(key)
+        self.probe = build_probe_server(ReadOnlyView(reader), default_namespace=self.namespace)
+        self._executor = Executor(SnapshotWriter(), conn, self.authority, AuditLog(conn, key))  # type: ignore[arg-type]
+        self.executor = build_executor_server(self._executor, self.authority)
+        self._tool_schemas = {}
+
+    def _init_kube(self, spec: str, conn: Any, key: bytes) -> None:
+        """A live cluster: no clock to move and no ground truth; writes go through the executor as everywhere."""
+        from aoi.tools.wiring import open_cluster
+
+        cluster = open_cluster(spec)
+        self.sim_spec, self.app, self._session, self.fault = None, "", None, None
+        self.namespace = cluster.namespace
+        self.services = list(cluster.services_list)
+        self.authority = GrantAuthority(key)
+        prometheus = getattr(getattr(cluster, "telemetry", None), "prometheus", None)
+        self.probe = build_probe_server(ReadOnlyView(cluster), default_namespace=self.namespace,
+                                        promql=prometheus.read_query if prometheus is not None else None)
+        self._executor = Executor(cluster, conn, self.authority, AuditLog(conn, key))  # type: ignore[arg-type]
+        self.executor = build_executor_server(self._executor, self.authority)
+        self._tool_schemas = {}
 
     # -- tools -----------------------------------------------------------------------------------------------------
     def tool_schemas(self, server: str) -> dict[str, dict[str, Any]]:
@@ -118,21 +154,27 @@ class Environment:
     def simulation(self) -> Any:
         """The simulated cluster itself (a locked context manager), for fixtures and evaluation harnesses that set
         up a scenario. Never handed to a node: nodes reach the cluster only through the tool servers."""
+        if self._session is None:
+            raise RuntimeError(f"{self.spec} is not a simulation (a recorded snapshot or a live cluster)")
         return self._session.cluster()
 
     def current_tick(self) -> int:
+        if self._session is None:  # a snapshot has no clock
+            return 0
         with self._session.cluster() as cluster:
             return cluster.engine.state.clock.tick
 
     def advance_to(self, tick: int) -> None:
         """Move simulated time forward to `tick` (never backwards): idempotent for a re-run node."""
+        if self._session is None:
+            return
         with self._session.cluster() as cluster:
             behind = tick - cluster.engine.state.clock.tick
             if behind > 0:
                 cluster.tick(behind)
 
     def mitigated(self) -> bool | None:
-        if self.fault is None:
+        if self.fault is None or self._session is None:
             return None
         with self._session.cluster() as cluster:
             return self.fault.is_mitigated(cluster.engine)

@@ -27,6 +27,7 @@ from aoi.graph.decision import (
     MAX_HYPOTHESIS,
     MAX_LOCALIZATION,
     MAX_PROBE_CALLS,
+    MAX_RCA_CANDIDATES,
     MAX_SUMMARY,
     PHASES,
     SYSTEM_LEVELS,
@@ -52,6 +53,10 @@ class TaskSpec:
     """The application's services (workload names): the only valid service names in calls and answers."""
     app: str = ""
     max_steps: int = DEFAULT_MAX_STEPS
+    root_causes: tuple[str, ...] = ()
+    """`rca` only: the root-cause labels an answer may name (the benchmark's closed list)."""
+    fault_objects: tuple[str, ...] = ()
+    """`rca` only: the objects an answer may name (`service/<name>`, `node/<name>`, `namespace/<name>`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +159,8 @@ _ANSWERS: Mapping[str, str] = {
                 + ', "fault_type": one of ' + ", ".join(f'"{f}"' for f in FAULT_TYPES) + "}.",
     "mitigation": "{} — submit only once the fault is fixed (with approved writes) and verified gone.",
     "question": f"your answer as text (at most {MAX_ANSWER} characters), citing the evidence.",
+    "rca": f'{{"root_causes": [1 to {MAX_RCA_CANDIDATES} root-cause labels, most likely first], "fault_objects": '
+           f'[1 to {MAX_RCA_CANDIDATES} fault objects, most likely first]}}, each from the lists in the task.',
 }
 """What the submission is, per task (AIOpsLab's formats)."""
 
@@ -224,6 +231,9 @@ def _task(task: TaskSpec, step: int) -> str:
              f"Services: {', '.join(task.services) or '(unknown: call list_services)'}",
              f"{'Question' if task.task == 'question' else 'Problem'}: {_clean(task.description)}",
              f"This is step {step} of at most {task.max_steps}."]
+    if task.task == "rca":
+        lines[-1:-1] = [f"Root-cause labels: {', '.join(task.root_causes) or '(any)'}",
+                        f"Fault objects: {', '.join(task.fault_objects) or '(any)'}"]
     return "\n".join(lines)
 
 

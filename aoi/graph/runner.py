@@ -55,6 +55,8 @@ TASK_TEXT = {
                 "and the fault type.",
     "mitigation": "The service {app} in namespace {ns} has a fault. Find it and fix it: propose writes (a human "
                   "approves them), verify, then submit.",
+    "rca": "The application in namespace {ns} has a fault. Find its root cause and the faulty object, and submit up "
+           "to 3 ranked root causes and up to 3 ranked fault objects from the lists given.",
 }
 
 
@@ -70,6 +72,8 @@ class EpisodeConfig:
     seed: int = 0
     budget: Budget = field(default_factory=Budget)
     guidance: GuidanceProvider | None = None
+    choices: dict[str, list[str]] | None = None
+    """The closed answer sets of an `rca` task: `{"root_causes": [...], "fault_objects": [...]}`."""
 
 
 @dataclass(slots=True)
@@ -114,9 +118,11 @@ class EpisodeRunner:
         self._run_config = {"configurable": {"thread_id": self.thread_id}, "recursion_limit": 200}
 
     def task_text(self) -> str:
+        if self.config.task == "rca" and self.config.question:
+            return self.config.question
         if self.config.task == "question":
             return self.config.question or "What is wrong with this cluster?"
-        return TASK_TEXT[self.config.task].format(app=self.env.sim_spec.app, ns=self.env.namespace)
+        return TASK_TEXT[self.config.task].format(app=self.env.app, ns=self.env.namespace)
 
     def run(self) -> EpisodeResult:
         """Start the thread, or continue it; returns when it ends or waits for an approval nobody can give."""
@@ -129,8 +135,8 @@ class EpisodeRunner:
         payload: Any
         if not snapshot.values:
             payload = {"task": {"type": self.config.task, "text": self.task_text(), "namespace": self.env.namespace,
-                                "app": self.env.sim_spec.app,
-                                "services": self.env.services},
+                                "app": self.env.app,
+                                "services": self.env.services, **(self.config.choices or {})},
                        "base_tick": self.env.current_tick(), "started_at": time.time(), "step": 0}
         elif not snapshot.next:
             return self._finish(snapshot.values, started)

@@ -16,8 +16,9 @@ from aoi.graph.models import Model
 from aoi.graph.prompts import Memory, TaskSpec
 from aoi.store.episodes import EpisodeStore
 
-TaskType = Literal["detection", "localization", "analysis", "mitigation", "question"]
-"""What the episode must answer: AIOpsLab's four task types, or an open question from a user."""
+TaskType = Literal["detection", "localization", "analysis", "mitigation", "question", "rca"]
+"""What the episode must answer: AIOpsLab's four task types, an open question from a user, or Cloud-OpsBench's
+ranked root-cause analysis (`rca`)."""
 
 ApproveMode = Literal["ask", "deny", "auto"]
 """How a proposed write is approved: `ask` a human through an interrupt; `deny` every write; `auto` approve through

@@ -76,6 +76,10 @@ def connect(path: str | Path | None = None) -> sqlite3.Connection:
             continue
         try:
             conn.execute("BEGIN IMMEDIATE")
+            # Another process may have applied it between our read and the write lock.
+            if conn.execute("SELECT 1 FROM _aoi_migrations WHERE name = ?", (name,)).fetchone():
+                conn.execute("COMMIT")
+                continue
             apply(conn)
             conn.execute("INSERT INTO _aoi_migrations (name, applied_at) VALUES (?, ?)",
                          (name, datetime.now(UTC).isoformat()))

@@ -50,8 +50,10 @@ def truncate(text: str, budget: int, hint: str) -> str:
 
 
 def build_probe_server(view: ReadOnlyView, *, default_namespace: str,
-                       output_budget: int = DEFAULT_OUTPUT_BUDGET) -> ProbeServer:
-    """A read-only MCP server answering from `view`. `default_namespace` is used when a tool call omits one."""
+                       output_budget: int = DEFAULT_OUTPUT_BUDGET,
+                       promql: Callable[[str, int | None], Any] | None = None) -> ProbeServer:
+    """A read-only MCP server answering from `view`. `default_namespace` is used when a tool call omits one.
+    `promql` (a live cluster's Prometheus, read-only) adds the `query_prometheus` tool."""
     server = ProbeServer("aoi-probe", log_level="WARNING", instructions=(
         "Read-only diagnosis tools for a Kubernetes cluster. Start broad (get_alerts, get_resources pods, "
         "get_events warnings_only) and narrow down (describe_resource, get_logs with grep, get_metrics, "
@@ -167,5 +169,12 @@ def build_probe_server(view: ReadOnlyView, *, default_namespace: str,
         e.g. `kubectl get pods -n NS -o wide`. Writes, exec, port-forward and secret dumps are refused."""
         return run(lambda: run_kubectl(command, view, default_namespace=default_namespace),
                    "Add -n/--selector/--tail to narrow.")
+
+    if promql is not None:
+        @tool
+        def query_prometheus(query: str, range_seconds: int | None = None) -> str:
+            """A read-only PromQL query against the cluster's Prometheus: instant, or over the last `range_seconds`
+            (60-86400). E.g. `sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="NS"}[5m]))`."""
+            return run(lambda: promql(query, range_seconds), "Aggregate with sum by (...) or narrow the selector.")
 
     return server

@@ -21,7 +21,10 @@ READ_TOOLS: frozenset[str] = frozenset({
     "get_service_dependencies", "check_service_connectivity", "get_alerts", "get_app_yaml",
     "get_cluster_configuration", "check_node_service_status", "kubectl", "list_services",
 })
-"""Every read-only tool the probe server may expose."""
+"""Every read-only tool the probe server exposes on any cluster."""
+
+OPTIONAL_READ_TOOLS: frozenset[str] = frozenset({"query_prometheus"})
+"""Read-only tools the probe adds only where the service behind them exists (a live cluster's Prometheus)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +40,7 @@ class WriteTool:
 
 def classify(tool: str) -> ToolKind:
     """`read` only for registered read tools; everything else — unknown names included — is a write."""
-    return "read" if tool in READ_TOOLS else "write"
+    return "read" if tool in READ_TOOLS or tool in OPTIONAL_READ_TOOLS else "write"
 
 
 def _ns(args: dict[str, Any]) -> str | None:

@@ -298,7 +298,6 @@ def test_act_is_refused_when_the_task_allows_no_writes() -> None:
     ("localization", "geo", 'submission: a localization answer is a list of 1 to 5 service names; got "geo"'),
     ("localization", ["geo", "payments"], "submission: 'payments' is not a service of this application; valid "
                                           "services: SERVICES"),
-    ("localization", ["geo", "geo"], "submission: each service may be listed once"),
     ("analysis", {"system_level": "App", "fault_type": "Misconfiguration"},
      'submission.system_level: "App" is not one of Hardware, Operating System, Virtualization, Application'),
     ("analysis", {"fault_type": "Misconfiguration"},
@@ -311,6 +310,11 @@ def test_act_is_refused_when_the_task_allows_no_writes() -> None:
 def test_a_submission_of_the_wrong_shape_is_refused(task: str, submission: Any, reason: str) -> None:
     text = json.dumps(_decision(action="submit", tool_calls=..., submission=submission))
     assert _reason(text, task) == reason.replace("SERVICES", ", ".join(_TOOLS["services"]))
+
+
+def test_a_repeated_service_in_a_localization_answer_is_folded_since_the_grammar_cannot_forbid_it() -> None:
+    text = json.dumps(_decision(action="submit", tool_calls=..., submission=["geo", "search", "geo"]))
+    assert _parse(text, "localization").submission == ["geo", "search"]
 
 
 # -- properties -------------------------------------------------------------------------------------------------
@@ -364,6 +368,9 @@ _SUBMISSIONS = {
                           st.sampled_from(FAULT_TYPES)),
     "mitigation": st.just({}),
     "question": st.text(min_size=1, max_size=200),
+    "rca": st.builds(lambda c, o: {"root_causes": c, "fault_objects": o},
+                     st.lists(st.sampled_from(["oom_killed", "node_cordoned"]), min_size=1, max_size=2, unique=True),
+                     st.lists(_SERVICE.map("service/{}".format), min_size=1, max_size=3, unique=True)),
 }
 
 

@@ -784,6 +784,19 @@ def table_headers(
     return headers
 
 
+def table_columns(resource_type: str) -> list[tuple[str, bool]]:
+    """The API server's Table columns of a resource type: ``(name, shown only with -o wide)``, in order."""
+    return list(_PRINTERS[canonical_resource(resource_type)].columns)
+
+
+def table_cells(resource_type: str, obj: Obj, *, now: datetime) -> list[str]:
+    """The API server's Table cells of one object, one per ``table_columns`` entry (wide ones included).
+
+    The server always prints with the wide options on; kubectl hides the wide columns itself.
+    """
+    return _PRINTERS[canonical_resource(resource_type)].row(obj, _Ctx(now=now, wide=True))
+
+
 def _clean_cell(value: str) -> str:
     """kubectl cuts a cell at its first line break and marks it with ``...``; tabs would split the cell."""
     for i, ch in enumerate(value):
@@ -858,5 +871,7 @@ __all__ = [
     "pod_status_reason",
     "render_table",
     "resource_kind",
+    "table_cells",
+    "table_columns",
     "table_headers",
 ]

@@ -51,31 +51,49 @@ class SimSession:
         self.path = path or data_dir() / "sim" / f"{spec.name}.pickle"
         self._realtime = realtime
         self._clock = clock
+        self._memo: tuple[tuple[int, int, int], SimCluster, float] | None = None
+        """The state as this process last loaded or saved it, keyed by the file's identity: reused while no other
+        process has replaced the file (loading costs tens of milliseconds)."""
 
     @contextmanager
-    def cluster(self) -> Iterator[SimCluster]:
-        """The cluster, locked for the duration of the block and saved after it."""
+    def cluster(self, *, save: bool = True) -> Iterator[SimCluster]:
+        """The cluster, locked for the duration of the block and saved after it.
+
+        `save=False` is for blocks that only read: the state is then saved only if catching up with the wall
+        clock advanced it.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path.with_suffix(".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             cluster, wall = self._load()
+            ticked = False
             if self._realtime:
                 behind = int((self._clock() - wall) // TICK_SECONDS)
                 if behind > 0:
                     cluster.tick(min(behind, MAX_CATCH_UP_TICKS))
                     wall += behind * TICK_SECONDS
-            yield cluster
-            self._save(cluster, wall)
+                    ticked = True
+            try:
+                yield cluster
+            except BaseException:
+                self._memo = None  # the block may have left the in-memory state half-changed
+                raise
+            if save or ticked:
+                self._save(cluster, wall)
 
     def reset(self) -> None:
         self.path.unlink(missing_ok=True)
 
     def _load(self) -> tuple[SimCluster, float]:
+        if self._memo is not None and self._memo[0] == _file_key(self.path):
+            return self._memo[1], self._memo[2]
         if self.path.exists():
             try:
                 with self.path.open("rb") as fh:
                     saved = pickle.load(fh)
                 if saved.get("version") == FORMAT_VERSION and saved.get("spec") == self.spec:
+                    key = _file_key(self.path)
+                    self._memo = (key, saved["cluster"], saved["wall"]) if key is not None else None
                     return saved["cluster"], saved["wall"]
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError) as exc:
                 raise ClusterError(f"simulated cluster state at {self.path} is unreadable ({exc}); delete it to "
@@ -91,6 +109,17 @@ class SimSession:
         with tmp.open("wb") as fh:
             pickle.dump({"version": FORMAT_VERSION, "spec": self.spec, "cluster": cluster, "wall": wall}, fh)
         os.replace(tmp, self.path)
+        key = _file_key(self.path)
+        self._memo = (key, cluster, wall) if key is not None else None
+
+
+def _file_key(path: Path) -> tuple[int, int, int] | None:
+    """Changes whenever the state file is replaced (every save writes a new file and renames it into place)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 class SessionCluster:

@@ -19,6 +19,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 
 from aoi.cluster.interface import ClusterError
+from aoi.graph.decision import EXECUTOR_PLUMBING
 from aoi.graph.nodes.common import iteration, target_names, thread_id
 from aoi.graph.state import AgentState, Runtime
 from aoi.tools.grants import AutoApprovePolicy, HumanDecision
@@ -32,6 +33,9 @@ def make_propose(rt: Runtime) -> Any:
         decision = state["decision"] or {}
         call = (decision.get("tool_calls") or [{}])[0]
         tool, args = call.get("tool", ""), call.get("args", {})
+        if tool in WRITE_TOOLS:
+            # The grant binds the exact arguments the executor will run with, defaults included.
+            args = with_defaults(args, rt.env.tool_schemas("executor").get(tool, {}).get("input_schema", {}))
         refusal = _refusal(state, tool, args)
         if refusal:
             return _refused(state, tool, args, refusal)
@@ -47,6 +51,15 @@ def make_propose(rt: Runtime) -> Any:
                              "confidence": decision.get("confidence", 0)}}
 
     return propose
+
+
+def with_defaults(args: dict[str, Any], input_schema: dict[str, Any]) -> dict[str, Any]:
+    """`args` plus every declared default it omits (the executor's plumbing arguments excepted)."""
+    filled = dict(args)
+    for name, spec in (input_schema.get("properties") or {}).items():
+        if name not in filled and name not in EXECUTOR_PLUMBING and isinstance(spec, dict) and "default" in spec:
+            filled[name] = spec["default"]
+    return filled
 
 
 def _refusal(state: AgentState, tool: str, args: dict[str, Any]) -> str:

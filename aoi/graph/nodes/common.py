@@ -53,4 +53,5 @@ def memory_of(state: dict[str, Any]) -> Memory:
 def task_spec(state: dict[str, Any], max_steps: int) -> TaskSpec:
     task = state["task"]
     return TaskSpec(task=task["type"], description=task["text"], namespace=task["namespace"],
-                    services=tuple(task["services"]), app=task.get("app", ""), max_steps=max_steps)
+                    services=tuple(task["services"]), app=task.get("app", ""), max_steps=max_steps,
+                    root_causes=tuple(task.get("root_causes", ())), fault_objects=tuple(task.get("fault_objects", ())))

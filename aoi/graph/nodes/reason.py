@@ -38,7 +38,8 @@ def make_reason(rt: Runtime) -> Any:
         inputs = {name: tool["input_schema"] for name, tool in {**read_tools, **write_tools}.items()}
         allow_act = task.task == "mitigation"
         schema = decision_schema(task.task, {n: inputs[n] for n in read_tools},
-                                 {n: inputs[n] for n in write_tools} or None, list(task.services), allow_act=allow_act)
+                                 {n: inputs[n] for n in write_tools} or None, list(task.services), allow_act=allow_act,
+                                 root_causes=task.root_causes, fault_objects=task.fault_objects)
         memory = memory_of(state)
         guidance = list(rt.guidance(task, memory)) if rt.guidance is not None else []
         messages = observer_messages(task, memory, catalog, guidance, budget_chars=rt.prompt_budget_chars)
@@ -58,7 +59,8 @@ def make_reason(rt: Runtime) -> Any:
             completion_text = completion.text
             try:
                 decision = parse_decision(completion.text, task.task, sorted(read_tools), sorted(write_tools),
-                                          list(task.services), allow_act=allow_act, tool_schemas=inputs)
+                                          list(task.services), allow_act=allow_act, tool_schemas=inputs,
+                                          root_causes=task.root_causes, fault_objects=task.fault_objects)
                 break
             except DecisionError as exc:
                 error = str(exc)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from aoi.cluster.interface import ClusterWriter
@@ -290,6 +291,10 @@ class RevokeAuthMongodb(AIOpsLabFault):
     system_level, fault_type = "Application", "Authentication Issue"
     description = "MongoDB revoke auth: db.revokeRolesFromUser('admin',[readWrite on geo-db|rate-db]), clients deleted"
 
+    def ground_truth(self) -> GroundTruth:
+        """AIOpsLab's oracle also accepts the client service (`geo` for `mongodb-geo`)."""
+        return replace(super().ground_truth(), also_accepted=(self.target.removeprefix("mongodb-"),))
+
     def inject(self, engine: Engine) -> None:
         user = engine.state.datastores[f"{self.namespace}/{self.target}"].users[CLIENT_USER[0]]
         databases = {db for _, db in _mongo_clients(self.app, self.target)}
@@ -320,6 +325,10 @@ class UserUnregisteredMongodb(AIOpsLabFault):
     targets: ClassVar[dict[str, tuple[str, ...]]] = {HOTEL: ("mongodb-geo", "mongodb-rate")}
     system_level, fault_type = "Application", "Network/Storage Issue"
     description = "MongoDB user unregistered: db.dropUser('admin') in mongodb-geo|mongodb-rate, clients restarted"
+
+    def ground_truth(self) -> GroundTruth:
+        """AIOpsLab's oracle also accepts the client service (`geo` for `mongodb-geo`)."""
+        return replace(super().ground_truth(), also_accepted=(self.target.removeprefix("mongodb-"),))
 
     def inject(self, engine: Engine) -> None:
         del engine.state.datastores[f"{self.namespace}/{self.target}"].users[CLIENT_USER[0]]

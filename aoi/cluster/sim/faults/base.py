@@ -28,10 +28,13 @@ class GroundTruth:
     """AIOpsLab fault type (Misconfiguration, ...) or Cloud-OpsBench root-cause code (oom_killed, ...)."""
     fault_object: str = ""
     """Cloud-OpsBench style object: `service/<name>`, `node/<name>` or `namespace/<name>`."""
+    also_accepted: tuple[str, ...] = ()
+    """Other names AIOpsLab's localization oracle accepts for this fault (the MongoDB faults accept the client)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"faulty_components": list(self.faulty_components), "system_level": self.system_level,
-                "fault_type": self.fault_type, "fault_object": self.fault_object}
+                "fault_type": self.fault_type, "fault_object": self.fault_object,
+                "also_accepted": list(self.also_accepted)}
 
 
 class Fault(ABC):
