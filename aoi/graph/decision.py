@@ -170,6 +170,32 @@ def decision_schema(task: TaskType, read_tools: Mapping[str, Mapping[str, Any]],
     return {"$defs": defs, "anyOf": variants}
 
 
+GENERATION_TEXT_LIMITS = {"summary": 240, "hypothesis": 160, "submission": 800}
+"""Characters a generated summary / hypothesis may take: tighter than what the parser accepts, so that a small
+model's decision always closes within the completion budget instead of being cut off mid-string."""
+GENERATION_STRING_LIMIT = 100
+"""Characters of any free-string tool argument (a pod name, a grep pattern) in a generated decision."""
+
+
+def generation_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """`schema` with every string bounded for generation: the summary and hypothesis to `GENERATION_TEXT_LIMITS`,
+    free strings without a bound to `GENERATION_STRING_LIMIT`. Everything it allows, `parse_decision` accepts."""
+
+    def walk(node: Any, key: str | None = None) -> Any:
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: walk(v, k) if k != "properties" else {name: walk(sub, name) for name, sub in v.items()}
+               for k, v in node.items()}
+        if out.get("type") == "string" and "enum" not in out and "const" not in out:
+            limit = GENERATION_TEXT_LIMITS.get(key or "", GENERATION_STRING_LIMIT)
+            out["maxLength"] = min(out.get("maxLength", limit), limit)
+        return out
+
+    return walk(dict(schema))
+
+
 def _variant(action: Action, calls: dict[str, Any], submission: dict[str, Any] | None = None) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "summary": {"type": "string", "maxLength": MAX_SUMMARY},

@@ -99,6 +99,7 @@ def train(cfg: TrainConfig, *, echo: Callable[[str], None] | None = None) -> Tra
     Raises:
         TrainingError: no data to train on.
     """
+    rows = load_samples(cfg)  # before the heavy imports: a wrong data folder fails fast
     from transformers import PrinterCallback, TrainerCallback
     from transformers.trainer_utils import get_last_checkpoint
 
@@ -108,7 +109,6 @@ def train(cfg: TrainConfig, *, echo: Callable[[str], None] | None = None) -> Tra
     out = Path(cfg.out).expanduser()
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(cfg.model_dump_json(indent=2) + "\n")
-    rows = load_samples(cfg)
     model, tokenizer, lora = load_for_training(cfg)
     dataset = build_dataset(cfg, rows, tokenizer)
     say(f"{cfg.mode}: {len(dataset)} samples from {cfg.data}; base {cfg.base}; up to {cfg.max_steps} steps")

@@ -29,6 +29,7 @@ from aoi.graph.decision import (
     DecisionError,
     ToolCall,
     decision_schema,
+    generation_schema,
     parse_decision,
 )
 from aoi.store.db import connect
@@ -435,3 +436,34 @@ def test_whatever_the_parser_accepts_validates_against_the_schema(
 @functools.cache
 def _validator(task: str, allow_act: bool) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(_schema(task, allow_act=allow_act))
+
+
+@pytest.mark.parametrize("task", ["detection", "localization", "analysis", "mitigation", "question"])
+def test_the_generation_schema_bounds_every_string_and_only_narrows_the_decision_schema(task: str) -> None:
+    schema = _schema(task)
+    generation = generation_schema(schema)
+
+    def strings(node: Any, key: str = "") -> list[tuple[str, dict[str, Any]]]:
+        found = []
+        if isinstance(node, dict):
+            if node.get("type") == "string" and "enum" not in node and "const" not in node:
+                found.append((key, node))
+            for k, v in node.items():
+                if k == "properties":
+                    for name, sub in v.items():
+                        found += strings(sub, name)
+                else:
+                    found += strings(v, k)
+        elif isinstance(node, list):
+            for item in node:
+                found += strings(item, key)
+        return found
+
+    bounded = strings(generation)
+    assert bounded and all("maxLength" in s for _, s in bounded)
+    assert all(s["maxLength"] <= 800 for _, s in bounded)
+    assert {k: s["maxLength"] for k, s in bounded if k in ("summary", "hypothesis")} == {"summary": 240,
+                                                                                       "hypothesis": 160}
+    # At the generation limits a decision still parses: the grammar is a subset of what the parser accepts.
+    text = json.dumps(_decision(summary="s" * 240, hypothesis="h" * 160))
+    assert _parse(text, task, allow_act=task == "mitigation").summary == "s" * 240

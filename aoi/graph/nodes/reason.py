@@ -13,7 +13,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from aoi.graph.decision import DecisionError, decision_schema, parse_decision
+from aoi.graph.decision import DecisionError, decision_schema, generation_schema, parse_decision
 from aoi.graph.nodes.common import memory_of, task_spec, thread_id
 from aoi.graph.prompts import ToolCatalog, ToolInfo, observer_messages
 from aoi.graph.state import AgentState, Runtime
@@ -40,6 +40,7 @@ def make_reason(rt: Runtime) -> Any:
         schema = decision_schema(task.task, {n: inputs[n] for n in read_tools},
                                  {n: inputs[n] for n in write_tools} or None, list(task.services), allow_act=allow_act,
                                  root_causes=task.root_causes, fault_objects=task.fault_objects)
+        generation = generation_schema(schema)
         memory = memory_of(state)
         guidance = list(rt.guidance(task, memory)) if rt.guidance is not None else []
         messages = observer_messages(task, memory, catalog, guidance, budget_chars=rt.prompt_budget_chars)
@@ -52,7 +53,8 @@ def make_reason(rt: Runtime) -> Any:
         decision = None
         completion_text = ""
         for attempt in range(RETRIES + 1):
-            completion = rt.model.complete(messages, json_schema=schema, max_tokens=600, seed=step * 10 + attempt)
+            completion = rt.model.complete(messages, json_schema=generation, max_tokens=600,
+                                           seed=step * 10 + attempt)
             prompt_tokens += completion.prompt_tokens
             completion_tokens += completion.completion_tokens
             model_s += completion.latency_s
