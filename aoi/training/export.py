@@ -256,8 +256,7 @@ def trajectory_record(episode: Mapping[str, Any], steps: Sequence[Mapping[str, A
     from aoi.training.rewards import episode_reward
 
     truth = dict(episode.get("ground_truth") or {})
-    gt = GroundTruth(tuple(truth.get("faulty_components", ())), truth.get("system_level", ""),
-                     truth.get("fault_type", ""), truth.get("fault_object", ""))
+    gt = GroundTruth.from_dict(truth)
     score = episode.get("success")
     mitigated = bool(score) if episode["task_type"] == "mitigation" else None
     events = [{"step": s["step"], "node": s["node"], "decision": s.get("decision"), "error": s.get("error") or "",

@@ -361,8 +361,7 @@ def _context_key(row: Mapping[str, Any], prompt: str) -> tuple[str, tuple[str, .
 def _context(task: str, services: tuple[str, ...], tools: str, labels: str, app: str, prompt: str) -> RewardContext:
     registry = json.loads(tools)
     truth = json.loads(labels)
-    gt = GroundTruth(tuple(truth.get("faulty_components", ())), truth.get("system_level", ""),
-                     truth.get("fault_type", ""), truth.get("fault_object", ""))
+    gt = GroundTruth.from_dict(truth)
     return RewardContext(task, services, registry.get("read", {}),  # type: ignore[arg-type]
                          registry.get("write", {}) if task == "mitigation" else {}, gt, app=app, prompt=prompt,
                          mitigated=truth.get("mitigated_before_step"))

@@ -52,3 +52,9 @@ def test_localization_score_is_never_more_than_one_over_the_list_length_unless_e
     assert result.success == (len(names) == 1 and names[0] in ("mongodb-geo", "geo"))
     if not result.success:
         assert result.score <= 1 / len(names) + 1e-9
+
+
+def test_ground_truth_round_trips_through_its_record_and_reads_records_older_than_its_aliases() -> None:
+    assert GroundTruth.from_dict(GEO.to_dict()) == GEO
+    old = {"faulty_components": ["geo"], "system_level": "Application", "fault_type": "Misconfiguration"}
+    assert GroundTruth.from_dict(old) == GroundTruth(("geo",), "Application", "Misconfiguration")

@@ -9,6 +9,7 @@ it makes `is_mitigated` true within a few ticks, and that a wrong mitigation doe
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -30,6 +31,12 @@ class GroundTruth:
     """Cloud-OpsBench style object: `service/<name>`, `node/<name>` or `namespace/<name>`."""
     also_accepted: tuple[str, ...] = ()
     """Other names AIOpsLab's localization oracle accepts for this fault (the MongoDB faults accept the client)."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GroundTruth:
+        """The inverse of `to_dict`, tolerant of records written before a field existed."""
+        return cls(tuple(data.get("faulty_components", ())), data.get("system_level", ""),
+                   data.get("fault_type", ""), data.get("fault_object", ""), tuple(data.get("also_accepted", ())))
 
     def to_dict(self) -> dict[str, Any]:
         return {"faulty_components": list(self.faulty_components), "system_level": self.system_level,
