@@ -18,3 +18,12 @@ KIND_ALIASES: dict[str, str] = {**_SHORT, **{k.lower(): k for k in _CANONICAL},
 def normalise_kind(name: str) -> str | None:
     """The Kind for a spelling, or None when it is not a kind AOI writes."""
     return KIND_ALIASES.get(str(name).strip().lower())
+
+
+# What AOI's writers may touch, the same on every backend (a live cluster's RBAC may allow less, never more).
+PATCHABLE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Service", "ConfigMap", "Node",
+                   "ResourceQuota", "ServiceAccount", "PersistentVolumeClaim", "PersistentVolume")
+DELETABLE_KINDS = ("Pod", "Service", "ConfigMap", "ResourceQuota", "PersistentVolumeClaim", "ServiceAccount",
+                   "Deployment", "PodChaos", "NetworkChaos", "StressChaos")
+SCALABLE_KINDS = ("Deployment", "StatefulSet", "ReplicaSet")
+MAX_REPLICAS = 50

@@ -27,18 +27,12 @@ from aoi.cluster.interface import (
     UndoRecord,
     WriteResult,
 )
-from aoi.cluster.kinds import normalise_kind
+from aoi.cluster.kinds import DELETABLE_KINDS, MAX_REPLICAS, PATCHABLE_KINDS, SCALABLE_KINDS, normalise_kind
 from aoi.cluster.kube.api import KubeApi, PatchType, resource_type
 
-PATCHABLE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Service", "ConfigMap", "Node",
-                   "ResourceQuota", "ServiceAccount", "PersistentVolumeClaim", "PersistentVolume")
 APPLICABLE_KINDS = ("Deployment", "Service", "ConfigMap", "ServiceAccount", "PersistentVolumeClaim",
                     "ResourceQuota")
-DELETABLE_KINDS = ("Pod", "Service", "ConfigMap", "ResourceQuota", "PersistentVolumeClaim", "ServiceAccount",
-                   "Deployment", "PodChaos", "NetworkChaos", "StressChaos")
-SCALABLE_KINDS = ("Deployment", "StatefulSet", "ReplicaSet")
 NEVER_DELETED = ("Namespace", "PersistentVolume", "CustomResourceDefinition")
-MAX_REPLICAS = 50
 REVISION = "deployment.kubernetes.io/revision"
 _RV = "/metadata/resourceVersion"
 _NO_SHELL = ("needs a shell inside a pod or on a node, which AOI never opens on a live cluster; do it by hand "

@@ -23,7 +23,7 @@ from aoi.cluster.interface import (
     UndoRecord,
     WriteResult,
 )
-from aoi.cluster.kinds import normalise_kind
+from aoi.cluster.kinds import DELETABLE_KINDS, MAX_REPLICAS, PATCHABLE_KINDS, SCALABLE_KINDS, normalise_kind
 from aoi.cluster.patching import json_patch, merge_patch, strategic_merge_patch
 from aoi.cluster.sim.clock import rfc3339
 from aoi.cluster.sim.controllers import REVISION, mark_deleted, owned_by, quota_refusal
@@ -32,14 +32,8 @@ from aoi.cluster.sim.engine import Engine, assign_cluster_ip
 from aoi.cluster.sim.state import PodChaos
 from aoi.cluster.sim.store import CLUSTER_SCOPED
 
-PATCHABLE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Service", "ConfigMap", "Node",
-                   "ResourceQuota", "ServiceAccount", "PersistentVolumeClaim", "PersistentVolume")
 APPLICABLE_KINDS = ("Deployment", "Service", "ConfigMap", "ServiceAccount", "PersistentVolumeClaim",
                     "ResourceQuota", "Secret")
-DELETABLE_KINDS = ("Pod", "Service", "ConfigMap", "ResourceQuota", "PersistentVolumeClaim", "ServiceAccount",
-                   "Deployment", "PodChaos", "NetworkChaos", "StressChaos")
-SCALABLE_KINDS = ("Deployment", "StatefulSet", "ReplicaSet")
-MAX_REPLICAS = 50
 CHAOS_KINDS = {"network-delay": "NetworkChaos", "network-loss": "NetworkChaos", "pod-failure": "PodChaos",
                "container-kill": "PodChaos", "cpu-stress": "StressChaos"}
 
