@@ -123,7 +123,8 @@ def diagnose(spec: str, task: str, question: str | None, model: str, approve: st
 def chat(spec: str | None, model: str, thread_id: str | None, db: Path | None) -> None:
     """An interactive diagnosis session: describe a symptom (or pick an incident) and watch the agent work.
 
-    Proposed writes show their diff and wait for you (approve / reject / edit). Ctrl-C pauses; resume with
+    Proposed writes show their diff and wait for you (approve / reject / edit). Ctrl-C pauses after the step in
+    progress (twice: at once); resume with
     `aoi chat --resume THREAD`.
     """
     from aoi.store.episodes import EpisodeStore
@@ -142,10 +143,13 @@ def chat(spec: str | None, model: str, thread_id: str | None, db: Path | None) -
         question = click.prompt("what do you see? (symptom or question)",
                                 default="Users report errors when searching for hotels. What is wrong?")
     thread_id = thread_id or f"chat-{uuid.uuid4().hex[:10]}"
+    pause = _PauseOnCtrlC()
     try:
-        result = _run_episode(spec, task, question, model, "ask", thread_id, 0, db, stream=True)
+        with pause:
+            result = _run_episode(spec, task, question, model, "ask", thread_id, 0, db, stream=True,
+                                  after_step=pause.check)
     except KeyboardInterrupt:
-        # Every finished step is already checkpointed (durability "sync"); the step in flight is redone on resume.
+        # Every finished step is checkpointed (durability "sync"); a step cut short by a second Ctrl-C is redone.
         click.echo(f"\npaused; continue with: aoi chat --resume {thread_id}", err=True)
         sys.exit(130)
     click.echo(f"thread {result.thread_id}: {result.status}")
@@ -215,16 +219,54 @@ def demo(model: str, seed: int) -> None:
                f"{result.wall_s:.1f} s; thread {result.thread_id} (aoi episodes show {result.thread_id})")
 
 
+class _PauseOnCtrlC:
+    """The first Ctrl-C pauses the episode after the step in progress (its checkpoint is written); a second one
+    stops at once."""
+
+    def __init__(self) -> None:
+        self.asked = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _PauseOnCtrlC:
+        import signal
+
+        self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        signal.signal(signal.SIGINT, self._previous)
+
+    def _on_sigint(self, _signum: int, _frame: Any) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
+        click.echo("\npausing after this step (Ctrl-C again to stop at once)", err=True)
+
+    def check(self) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+
+
 def _run_episode(spec: str, task: str, question: str | None, model: str, approve: str, thread_id: str | None,
-                 seed: int, db: Path | None, *, stream: bool) -> Any:
+                 seed: int, db: Path | None, *, stream: bool, after_step: Callable[[], None] | None = None) -> Any:
     from aoi.cluster.interface import ClusterError
     from aoi.graph.display import ask_on_terminal, step_printer
     from aoi.graph.runner import EpisodeConfig, EpisodeRunner
 
     config = EpisodeConfig(spec, task, model=model, approve=approve, question=question,  # type: ignore[arg-type]
                            thread_id=thread_id, db=db, seed=seed)
+    printer = step_printer() if stream else None
+
+    def on_event(node: str, update: dict[str, Any]) -> None:
+        if printer is not None:
+            printer(node, update)
+        if after_step is not None:
+            after_step()
+
     try:
-        runner = EpisodeRunner(config, on_event=step_printer() if stream else None,
+        runner = EpisodeRunner(config, on_event=on_event if stream or after_step else None,
                                ask_approval=ask_on_terminal if approve == "ask" and stream else None)
         if stream:
             click.echo(click.style(f"thread {runner.thread_id}", dim=True))

@@ -52,8 +52,8 @@ def test_an_unsupported_cluster_spec_is_a_usage_error(aoi_home: Path) -> None:
 
 
 def test_ctrl_c_in_chat_pauses_and_resume_finishes_the_same_thread(tmp_path: Path) -> None:
-    """SIGINT while the Observer thinks at step 2: the process says how to resume, and `--resume` completes the
-    episode from the last checkpoint without redoing the finished steps' writes."""
+    """Ctrl-C while the Observer thinks at step 2: the step finishes and is checkpointed, the process says how to
+    resume, and `--resume` completes the episode without asking the model for anything already decided."""
     plan = [probe(("get_resources", {"resource_type": "pods"})),
             probe(("get_logs", {"target": "geo", "previous": True})), submit("geo crashes: mongodb auth failed")]
     script_file = tmp_path / "plan.jsonl"
@@ -81,10 +81,11 @@ def test_ctrl_c_in_chat_pauses_and_resume_finishes_the_same_thread(tmp_path: Pat
     match = re.search(r"aoi chat --resume (chat-[0-9a-f]+)", first.stderr)
     assert match, first.stderr[-2000:]
     thread = match.group(1)
-    rest = tmp_path / "rest.jsonl"  # the resumed process is asked for step 2's decision only, once
-    rest.write_text(json.dumps(plan[2]) + "\n")
+    assert "pausing after this step" in first.stderr
+    nothing = tmp_path / "nothing.jsonl"  # step 2's decision was checkpointed before the pause: no model call now
+    nothing.write_text("")
     resumed = subprocess.run([sys.executable, "-m", "aoi.cli", "chat", "--resume", thread, "--model",
-                              f"scripted:{rest}"], env=env, capture_output=True, text=True, timeout=120,
+                              f"scripted:{nothing}"], env=env, capture_output=True, text=True, timeout=120,
                              check=False)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"thread {thread}: done" in resumed.stdout
