@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
+import os
+import re
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 import anyio
 import mcp_types as types
 import pytest
-from mcp import Client
+from mcp import Client, StdioServerParameters
 from scripted_plans import HOTEL_MITIGATION, by_step, probe, submit
 
 from aoi.graph.agent_server import build_agent_server
@@ -122,16 +124,23 @@ def test_bad_input_gets_a_clear_error(aoi_home: Path) -> None:
     assert "no episode 'ghost'" in missing
 
 
-def test_the_stdio_server_starts_as_the_ide_config_says(aoi_home: Path) -> None:
+def test_the_stdio_server_starts_as_the_readme_config_says_and_diagnoses(aoi_home: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = re.search(r"```json\n(\{\"mcpServers\": \{\"aoi-agent\".*?)```", readme, re.S)
+    assert block, "README has no aoi-agent config"
+    config = json.loads(block.group(1))["mcpServers"]["aoi-agent"]
     script = aoi_home / "plan.jsonl"
-    script.write_text(json.dumps(submit("No")) + "\n")
-    request = [{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}},
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}]
-    proc = subprocess.run([sys.executable, "-m", "aoi.cli", "mcp", "agent", "--cluster", "sim:online-boutique",
-                           "--model", f"scripted:{script}"], input="".join(json.dumps(r) + "\n" for r in request),
-                          capture_output=True, text=True, timeout=60)
-    replies = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-    tools = {t["name"] for r in replies if r.get("id") == 2 for t in r["result"]["tools"]}
+    script.write_text(json.dumps(probe(("get_alerts", {}))) + "\n" + json.dumps(submit("Yes")) + "\n")
+    executable = shutil.which("aoi") or str(Path(sys.executable).parent / "aoi")
+    params = StdioServerParameters(command=executable, args=[*config["args"], "--model", f"scripted:{script}"],
+                                   env={**os.environ, "AOI_HOME": str(aoi_home)})
+
+    async def go() -> tuple[set[str], str]:
+        async with Client(params) as client:
+            tools = {t.name for t in (await client.list_tools()).tools}
+            result = await client.call_tool("diagnose", {"task": "detection"})
+            return tools, result.content[0].text
+
+    tools, report = anyio.run(go)
     assert tools == {"diagnose", "approve_pending", "episode", "list_episodes"}
+    assert "status: done" in report and 'submission: "Yes"' in report and "graded: score 1.0" in report
