@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from aoi.cluster.interface import InvalidArgumentError
+
 _CANONICAL = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Service", "ConfigMap", "Secret", "Pod",
               "Node", "ResourceQuota", "ServiceAccount", "PersistentVolumeClaim", "PersistentVolume", "Namespace",
               "CustomResourceDefinition", "PodChaos", "NetworkChaos", "StressChaos")
@@ -27,3 +29,39 @@ DELETABLE_KINDS = ("Pod", "Service", "ConfigMap", "ResourceQuota", "PersistentVo
                    "Deployment", "PodChaos", "NetworkChaos", "StressChaos")
 SCALABLE_KINDS = ("Deployment", "StatefulSet", "ReplicaSet")
 MAX_REPLICAS = 50
+RESTARTABLE_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+
+
+def kind_of(name: str) -> str:
+    """Normalise `deploy`, `deployments`, `Deployment` to the Kind a writer may be asked about.
+
+    Raises:
+        InvalidArgumentError: unknown kind (lists the valid ones).
+    """
+    kind = normalise_kind(name)
+    if kind is None or kind in ("Namespace", "CustomResourceDefinition", "Endpoints"):
+        valid = ", ".join(sorted({*PATCHABLE_KINDS, *DELETABLE_KINDS, "Secret"}))
+        raise InvalidArgumentError(f"unknown kind {name!r}; valid kinds: {valid}")
+    return kind
+
+
+def scale_kind(name: str, replicas: object) -> str:
+    """The Kind to scale, after checking it is scalable and `replicas` is an integer in range.
+
+    Raises:
+        InvalidArgumentError: saying which of the two is wrong.
+    """
+    kind = kind_of(name)
+    if kind not in SCALABLE_KINDS:
+        raise InvalidArgumentError(f"cannot scale a {kind}; scalable kinds: {', '.join(SCALABLE_KINDS)}")
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or not 0 <= replicas <= MAX_REPLICAS:
+        raise InvalidArgumentError(f"replicas must be an integer between 0 and {MAX_REPLICAS}, got {replicas!r}")
+    return kind
+
+
+def restart_kind(name: str) -> str:
+    """The Kind to restart. Raises InvalidArgumentError for a kind that has no rolling restart."""
+    kind = kind_of(name)
+    if kind not in RESTARTABLE_KINDS:
+        raise InvalidArgumentError(f"cannot restart a {kind}; valid kinds: {', '.join(RESTARTABLE_KINDS)}")
+    return kind

@@ -4,52 +4,21 @@ any seed; draws are reproducible; and an episode of random decisions runs throug
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio
 import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mcp import Client
 
 from aoi.baselines.random_policy import RandomPolicy, sample
-from aoi.cluster.readonly import ReadOnlyView
-from aoi.cluster.sim.cluster import SimCluster
 from aoi.graph.decision import decision_schema, parse_decision
 from aoi.graph.models.base import ModelError
 from aoi.graph.runner import EpisodeConfig, EpisodeRunner
 from aoi.graph.state import Budget
-from aoi.store.db import connect
-from aoi.tools.audit import AuditLog
-from aoi.tools.executor import Executor
-from aoi.tools.executor_server import build_executor_server
-from aoi.tools.grants import GrantAuthority
-from aoi.tools.probe import build_probe_server
 
-KEY = b"r" * 32
 PROMPT = [{"role": "user", "content": "Task: detection\nThis is step 1 of at most 15."}]
-
-
-def _tools(server: Any) -> dict[str, dict[str, Any]]:
-    async def go() -> dict[str, dict[str, Any]]:
-        async with Client(server) as client:
-            return {t.name: dict(t.input_schema) for t in (await client.list_tools()).tools}
-
-    return anyio.run(go)
-
-
-@pytest.fixture(scope="module")
-def hotel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, Any], dict[str, Any], list[str]]]:
-    cluster = SimCluster("hotel-reservation", seed=0, warmup_ticks=1)
-    conn = connect(Path(tmp_path_factory.mktemp("db")) / "aoi.db")
-    authority = GrantAuthority(KEY)
-    read = _tools(build_probe_server(ReadOnlyView(cluster), default_namespace=cluster.namespace))
-    write = _tools(build_executor_server(Executor(cluster, conn, authority, AuditLog(conn, KEY)), authority))
-    yield read, write, list(cluster.app.component_names)
-    conn.close()
 
 
 _VALIDATORS: dict[str, jsonschema.Draft202012Validator] = {}

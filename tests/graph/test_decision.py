@@ -10,15 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio
 import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from mcp import Client
 
-from aoi.cluster.readonly import ReadOnlyView
-from aoi.cluster.sim.cluster import SimCluster
 from aoi.graph.decision import (
     EXECUTOR_PLUMBING,
     FAULT_TYPES,
@@ -32,36 +28,7 @@ from aoi.graph.decision import (
     generation_schema,
     parse_decision,
 )
-from aoi.store.db import connect
-from aoi.tools.audit import AuditLog
-from aoi.tools.executor import Executor
-from aoi.tools.executor_server import build_executor_server
-from aoi.tools.grants import GrantAuthority
-from aoi.tools.probe import build_probe_server
 from aoi.tools.registry import READ_TOOLS, WRITE_TOOLS
-
-KEY = b"d" * 32
-
-
-def _list_tools(server: Any) -> dict[str, dict[str, Any]]:
-    async def go() -> dict[str, dict[str, Any]]:
-        async with Client(server) as client:
-            return {t.name: dict(t.input_schema) for t in (await client.list_tools()).tools}
-
-    return anyio.run(go)
-
-
-@pytest.fixture(scope="module")
-def hotel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, Any], dict[str, Any], list[str]]]:
-    """(read tool schemas, write tool schemas, services) of the hotel-reservation app, from the real servers."""
-    cluster = SimCluster("hotel-reservation", seed=0, warmup_ticks=1)
-    conn = connect(Path(tmp_path_factory.mktemp("db")) / "aoi.db")
-    authority = GrantAuthority(KEY)
-    read = _list_tools(build_probe_server(ReadOnlyView(cluster), default_namespace=cluster.namespace))
-    write = _list_tools(build_executor_server(Executor(cluster, conn, authority, AuditLog(conn, KEY)), authority))
-    yield read, write, list(cluster.app.component_names)
-    conn.close()
-
 
 # Module-level copies for Hypothesis tests, which cannot take function-scoped fixtures.
 _TOOLS: dict[str, Any] = {}

@@ -27,7 +27,7 @@ from aoi.cluster.interface import (
     UndoRecord,
     WriteResult,
 )
-from aoi.cluster.kinds import DELETABLE_KINDS, MAX_REPLICAS, PATCHABLE_KINDS, SCALABLE_KINDS, normalise_kind
+from aoi.cluster.kinds import DELETABLE_KINDS, PATCHABLE_KINDS, kind_of, normalise_kind, restart_kind, scale_kind
 from aoi.cluster.kube.api import KubeApi, PatchType, resource_type
 
 APPLICABLE_KINDS = ("Deployment", "Service", "ConfigMap", "ServiceAccount", "PersistentVolumeClaim",
@@ -38,17 +38,6 @@ _RV = "/metadata/resourceVersion"
 _NO_SHELL = ("needs a shell inside a pod or on a node, which AOI never opens on a live cluster; do it by hand "
              "(e.g. `kubectl exec` / `systemctl` on the node) and let AOI verify the result")
 _NOISE = ("resourceVersion", "managedFields", "generation", "uid", "creationTimestamp", "selfLink")
-
-
-def kind_of(name: str) -> str:
-    """Raises:
-        InvalidArgumentError: an unknown kind (lists the valid ones).
-    """
-    kind = normalise_kind(name)
-    if kind is None or kind in ("Namespace", "CustomResourceDefinition", "Endpoints"):
-        valid = ", ".join(sorted({*PATCHABLE_KINDS, *DELETABLE_KINDS, "Secret"}))
-        raise InvalidArgumentError(f"unknown kind {name!r}; valid kinds: {valid}")
-    return kind
 
 
 class KubeWriter:
@@ -105,18 +94,12 @@ class KubeWriter:
         return str(obj["metadata"].get("resourceVersion", "")) if obj is not None else "absent"
 
     def scale(self, kind: str, name: str, namespace: str, replicas: int, *, dry_run: bool = False) -> WriteResult:
-        kind = kind_of(kind)
-        if kind not in SCALABLE_KINDS:
-            raise InvalidArgumentError(f"cannot scale a {kind}; scalable kinds: {', '.join(SCALABLE_KINDS)}")
-        if not isinstance(replicas, int) or isinstance(replicas, bool) or not 0 <= replicas <= MAX_REPLICAS:
-            raise InvalidArgumentError(f"replicas must be an integer between 0 and {MAX_REPLICAS}, got {replicas!r}")
+        kind = scale_kind(kind, replicas)
         return self._modify(kind, name, namespace, lambda o: o["spec"].__setitem__("replicas", replicas),
                             f"scale {kind.lower()}/{name} to {replicas}", dry_run)
 
     def rollout_restart(self, kind: str, name: str, namespace: str, *, dry_run: bool = False) -> WriteResult:
-        kind = kind_of(kind)
-        if kind not in ("Deployment", "StatefulSet", "DaemonSet"):
-            raise InvalidArgumentError(f"cannot restart a {kind}; valid kinds: Deployment, StatefulSet, DaemonSet")
+        kind = restart_kind(kind)
         stamp = self.api.now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
         def mutate(obj: dict[str, Any]) -> None:

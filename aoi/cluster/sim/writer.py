@@ -23,7 +23,15 @@ from aoi.cluster.interface import (
     UndoRecord,
     WriteResult,
 )
-from aoi.cluster.kinds import DELETABLE_KINDS, MAX_REPLICAS, PATCHABLE_KINDS, SCALABLE_KINDS, normalise_kind
+from aoi.cluster.kinds import (
+    DELETABLE_KINDS,
+    MAX_REPLICAS,
+    PATCHABLE_KINDS,
+    kind_of,
+    normalise_kind,
+    restart_kind,
+    scale_kind,
+)
 from aoi.cluster.patching import json_patch, merge_patch, strategic_merge_patch
 from aoi.cluster.sim.clock import rfc3339
 from aoi.cluster.sim.controllers import REVISION, mark_deleted, owned_by, quota_refusal
@@ -36,19 +44,6 @@ APPLICABLE_KINDS = ("Deployment", "Service", "ConfigMap", "ServiceAccount", "Per
                     "ResourceQuota", "Secret")
 CHAOS_KINDS = {"network-delay": "NetworkChaos", "network-loss": "NetworkChaos", "pod-failure": "PodChaos",
                "container-kill": "PodChaos", "cpu-stress": "StressChaos"}
-
-def kind_of(name: str) -> str:
-    """Normalise `deploy`, `deployments`, `Deployment` to the Kind.
-
-    Raises:
-        InvalidArgumentError: unknown kind (lists the valid ones).
-    """
-    kind = normalise_kind(name)
-    if kind is None or kind in ("Namespace", "CustomResourceDefinition", "Endpoints"):
-        valid = ", ".join(sorted({*PATCHABLE_KINDS, *DELETABLE_KINDS, "Secret"}))
-        raise InvalidArgumentError(f"unknown kind {name!r}; valid kinds: {valid}")
-    return kind
-
 
 class SimWriter:
     """`ClusterWriter` over an `Engine`."""
@@ -133,18 +128,12 @@ class SimWriter:
         return obj["metadata"]["resourceVersion"] if obj is not None else "absent"
 
     def scale(self, kind: str, name: str, namespace: str, replicas: int, *, dry_run: bool = False) -> WriteResult:
-        kind = kind_of(kind)
-        if kind not in SCALABLE_KINDS:
-            raise InvalidArgumentError(f"cannot scale a {kind}; scalable kinds: {', '.join(SCALABLE_KINDS)}")
-        if not isinstance(replicas, int) or isinstance(replicas, bool) or not 0 <= replicas <= MAX_REPLICAS:
-            raise InvalidArgumentError(f"replicas must be an integer between 0 and {MAX_REPLICAS}, got {replicas!r}")
+        kind = scale_kind(kind, replicas)
         return self._modify(kind, name, namespace, lambda o: o["spec"].__setitem__("replicas", replicas),
                             f"scale {kind.lower()}/{name} to {replicas}", dry_run)
 
     def rollout_restart(self, kind: str, name: str, namespace: str, *, dry_run: bool = False) -> WriteResult:
-        kind = kind_of(kind)
-        if kind not in ("Deployment", "StatefulSet", "DaemonSet"):
-            raise InvalidArgumentError(f"cannot restart a {kind}; valid kinds: Deployment, StatefulSet, DaemonSet")
+        kind = restart_kind(kind)
         stamp = rfc3339(self.engine.state.clock.now)
 
         def mutate(obj: dict[str, Any]) -> None:
