@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 from pathlib import Path
 from typing import Any
 
@@ -206,14 +207,23 @@ def test_a_step_budget_ends_an_episode_that_never_submits(aoi_home: Path) -> Non
     assert (result.outcome, result.steps) == ("budget_exhausted", 4)
 
 
-def test_a_wall_clock_budget_ends_an_episode_that_runs_too_long(aoi_home: Path) -> None:
+def test_a_wall_clock_budget_ends_an_episode_that_runs_too_long(aoi_home: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each decision costs 0.4 s on a fake clock; with 1 s allowed, steps 0–2 run and step 3 is refused."""
+    import aoi.graph.nodes.reason as reason_module
+    import aoi.graph.runner as runner_module
+
+    now = [1_000.0]
+    clock = types.SimpleNamespace(time=lambda: now[0], perf_counter=time.perf_counter)
+    monkeypatch.setattr(reason_module, "time", clock)
+    monkeypatch.setattr(runner_module, "time", clock)
+
     def slow(messages: list[dict[str, str]]) -> dict[str, Any]:
-        time.sleep(0.4)
+        now[0] += 0.4
         return probe(("get_resources", {"resource_type": "pods", "name": f"p{step_of(messages)}"}))
 
     result = _runner(aoi_home, slow, task="detection", budget=Budget(max_seconds=1.0)).run()
-    assert result.outcome == "time_exhausted"
-    assert 2 <= result.steps <= 3
+    assert (result.outcome, result.steps) == ("time_exhausted", 3)
 
 
 def test_guidance_is_asked_before_every_decision_and_shown_to_the_observer(aoi_home: Path) -> None:
