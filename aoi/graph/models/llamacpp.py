@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aoi.graph.models.base import Completion, ContextTooLong, Message, ModelError
 from aoi.graph.models.grammar import schema_to_gbnf
+from aoi.graph.models.lazy_grammar import lazy_grammar_llama
 from aoi.store.db import data_dir
 
 if TYPE_CHECKING:
@@ -166,9 +167,10 @@ class LlamaCppModel:
         path = self.model_path or embedded_model_path()
         start = time.perf_counter()
         try:
-            llama = llama_cpp.Llama(model_path=str(path), lora_path=str(self.lora_path) if self.lora_path else None,
-                                    chat_format="gemma", n_ctx=self.n_ctx, n_threads=self.n_threads,
-                                    seed=self.seed, verbose=False)
+            lora = str(self.lora_path) if self.lora_path else None
+            llama = lazy_grammar_llama(llama_cpp)(model_path=str(path), lora_path=lora, chat_format="gemma",
+                                                  n_ctx=self.n_ctx, n_threads=self.n_threads, seed=self.seed,
+                                                  verbose=False)
         except (ValueError, RuntimeError) as exc:
             adapter = f" with adapter {self.lora_path}" if self.lora_path else ""
             raise ModelError(f"llama.cpp could not load {path}{adapter}: {exc}; check that the file is complete "
