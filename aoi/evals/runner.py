@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -128,13 +129,22 @@ def _job(config: EvalConfig, name: str, db: Path, problem: Problem, run_index: i
                config.seed, str(db), asdict(config.budget), config.guidance)
 
 
+def share_cpus(workers: int) -> None:
+    """Run in each worker: its local model gets an equal share of the CPUs (at least one thread)."""
+    from aoi.graph.models.llamacpp import THREADS_ENV, available_cpus
+
+    os.environ.setdefault(THREADS_ENV, str(max(1, available_cpus() // workers)))
+
+
 def _execute(jobs: list[Job], workers: int) -> Iterator[Outcome]:
     """Outcomes as episodes finish: in this process for one worker, else in a pool of spawned processes."""
     if workers == 1 or len(jobs) <= 1:
         for job in jobs:
             yield run_job(job)
         return
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn"))
+    workers = min(workers, len(jobs))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=share_cpus, initargs=(workers,))
     pending: set[Future[Outcome]] = {pool.submit(run_job, job) for job in jobs}
     try:
         while pending:

@@ -107,10 +107,22 @@ def _import_llama_cpp() -> ModuleType:
     return llama_cpp
 
 
-def _available_cpus() -> int:
+THREADS_ENV = "AOI_LLAMA_THREADS"
+"""Threads per model when the caller names none; `aoi eval --workers N` sets it to cpus // N in each worker so
+that N models do not spin against each other on the same cores."""
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on."""
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def default_threads() -> int:
+    """`$AOI_LLAMA_THREADS` when set to a positive integer, else every available CPU."""
+    value = os.environ.get(THREADS_ENV, "")
+    return int(value) if value.isdigit() and int(value) > 0 else available_cpus()
 
 
 class LlamaCppModel:
@@ -132,7 +144,7 @@ class LlamaCppModel:
         self.model_path = check_gguf(Path(model_path)) if model_path is not None else None
         self.lora_path = check_gguf(Path(lora_path), "LoRA adapter") if lora_path is not None else None
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or _available_cpus()
+        self.n_threads = n_threads or default_threads()
         self.seed = seed
         base = EMBEDDED_NAME if self.model_path is None else f"gguf:{self.model_path.name}"
         self.name = base if self.lora_path is None else f"{base}+lora:{self.lora_path.name}"

@@ -122,3 +122,27 @@ def test_the_thread_count_defaults_to_the_cpus_this_process_may_use(tmp_path: Pa
 
     assert LlamaCppModel(path).n_threads >= 1
     assert LlamaCppModel(path, n_threads=2).n_threads == 2
+
+
+def test_aoi_llama_threads_sets_the_default_and_bad_values_are_ignored(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "m.gguf"
+    path.write_bytes(DUMMY)
+    monkeypatch.setenv(llamacpp.THREADS_ENV, "1")
+    assert LlamaCppModel(path).n_threads == 1
+    assert LlamaCppModel(path, n_threads=3).n_threads == 3
+    for bad in ("0", "-2", "two", ""):
+        monkeypatch.setenv(llamacpp.THREADS_ENV, bad)
+        assert LlamaCppModel(path).n_threads == llamacpp.available_cpus()
+
+
+def test_eval_workers_share_the_cpus_between_their_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aoi.evals.runner import share_cpus
+
+    monkeypatch.delenv(llamacpp.THREADS_ENV, raising=False)
+    monkeypatch.setattr(llamacpp, "available_cpus", lambda: 8)
+    share_cpus(3)
+    assert llamacpp.default_threads() == 2
+    monkeypatch.delenv(llamacpp.THREADS_ENV)
+    share_cpus(16)
+    assert llamacpp.default_threads() == 1
