@@ -173,11 +173,12 @@ def episodes_list(db: Path | None, limit: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
-    click.echo(f"{'THREAD':<18}{'TASK':<14}{'STATUS':<20}{'OUTCOME':<18}{'SCORE':>6}{'STEPS':>6}  CLUSTER")
+    width = max([len("THREAD"), *(len(r["thread_id"]) for r in rows)]) + 2
+    click.echo(f"{'THREAD':<{width}}{'TASK':<14}{'STATUS':<20}{'OUTCOME':<18}{'SCORE':>6}{'STEPS':>6}  CLUSTER")
     for r in rows:
         score = "-" if r["success"] is None else f"{r['success']:.2f}"
-        click.echo(f"{r['thread_id']:<18}{r['task_type']:<14}{r['status']:<20}{r['outcome'] or '-':<18}{score:>6}"
-                   f"{r['steps']:>6}  {r['cluster']}")
+        click.echo(f"{r['thread_id']:<{width}}{r['task_type']:<14}{r['status']:<20}{r['outcome'] or '-':<18}"
+                   f"{score:>6}{r['steps']:>6}  {r['cluster']}")
 
 
 @episodes.command("show")

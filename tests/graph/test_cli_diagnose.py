@@ -45,6 +45,19 @@ def test_diagnose_json_reports_thread_submission_steps_outcome_and_success(aoi_h
     assert shown["steps_detail"][0]["prompt"][0]["role"] == "system"
 
 
+def test_the_episode_table_keeps_a_long_thread_id_apart_from_its_task(aoi_home: Path, tmp_path: Path) -> None:
+    script = tmp_path / "decisions.jsonl"
+    script.write_text("\n".join(json.dumps(d) for d in DECISIONS) + "\n")
+    thread = "eval-embedded-heldout-k8s_target_port-misconfig-detection-1-r0"
+    runner = CliRunner()
+    assert runner.invoke(main, ["diagnose", "--cluster", "sim:online-boutique/oom_killed", "--task", "detection",
+                                "--model", f"scripted:{script}", "--thread", thread]).exit_code == 0
+
+    header, row = runner.invoke(main, ["episodes", "list"]).output.splitlines()
+    assert row.split()[:2] == [thread, "detection"]
+    assert row[header.index("TASK"):].startswith("detection ")
+
+
 def test_an_unsupported_cluster_spec_is_a_usage_error(aoi_home: Path) -> None:
     result = CliRunner().invoke(main, ["diagnose", "--cluster", "kube:prod", "--task", "detection",
                                        "--model", "scripted:/nonexistent.jsonl"])
