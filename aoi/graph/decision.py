@@ -196,6 +196,35 @@ def generation_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
     return walk(dict(schema))
 
 
+DECISION_KEYS = ("summary", "phase", "hypothesis", "confidence", "action", "tool_calls", "submission")
+"""The order in which the generation grammar emits a decision's fields (reasoning before the action)."""
+
+
+def canonical_completion(text: str) -> str:
+    """`text` rewritten as the generation grammar would emit the same decision: fields in `DECISION_KEYS` order,
+    each tool call as `tool` then `args`, text limits of `GENERATION_TEXT_LIMITS` applied.
+
+    Training targets written in another order (the `expert` policy sorts its keys) would teach the model an order
+    the grammar then refuses at inference. Text that is not a JSON object is returned as is.
+    """
+    try:
+        decision = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(decision, dict):
+        return text
+    ordered = {k: decision[k] for k in DECISION_KEYS if k in decision}
+    ordered.update({k: v for k, v in decision.items() if k not in ordered})
+    for key, limit in GENERATION_TEXT_LIMITS.items():
+        if isinstance(ordered.get(key), str):
+            ordered[key] = ordered[key][:limit]
+    if isinstance(ordered.get("tool_calls"), list):
+        ordered["tool_calls"] = [{"tool": c.get("tool"), "args": c.get("args", {}),
+                                  **{k: v for k, v in c.items() if k not in ("tool", "args")}}
+                                 if isinstance(c, dict) else c for c in ordered["tool_calls"]]
+    return json.dumps(ordered, ensure_ascii=False)
+
+
 def _variant(action: Action, calls: dict[str, Any], submission: dict[str, Any] | None = None) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "summary": {"type": "string", "maxLength": MAX_SUMMARY},

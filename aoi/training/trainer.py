@@ -72,6 +72,7 @@ def build_dataset(cfg: TrainConfig, rows: list[dict[str, Any]], tokenizer: Any) 
     """
     from datasets import Dataset
 
+    from aoi.graph.decision import canonical_completion
     from aoi.training.modeling import END_OF_TURN, prompt_text
 
     records: list[dict[str, Any]] = []
@@ -81,7 +82,8 @@ def build_dataset(cfg: TrainConfig, rows: list[dict[str, Any]], tokenizer: Any) 
         if cfg.max_prompt_tokens and len(tokenizer(prompt)["input_ids"]) > cfg.max_prompt_tokens:
             continue
         if cfg.mode == "sft":
-            records.append({"prompt": prompt, "completion": row["completion"].strip() + END_OF_TURN})
+            target = canonical_completion(row["completion"].strip())
+            records.append({"prompt": prompt, "completion": target + END_OF_TURN})
         elif prompt not in seen:
             seen.add(prompt)
             records.append({"prompt": prompt, "task_type": row["task_type"], "app": row.get("app", ""),

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aoi.graph.decision import (
+    DECISION_KEYS,
     EXECUTOR_PLUMBING,
     FAULT_TYPES,
     PHASES,
@@ -24,6 +25,7 @@ from aoi.graph.decision import (
     Decision,
     DecisionError,
     ToolCall,
+    canonical_completion,
     decision_schema,
     generation_schema,
     parse_decision,
@@ -434,3 +436,24 @@ def test_the_generation_schema_bounds_every_string_and_only_narrows_the_decision
     # At the generation limits a decision still parses: the grammar is a subset of what the parser accepts.
     text = json.dumps(_decision(summary="s" * 240, hypothesis="h" * 160))
     assert _parse(text, task, allow_act=task == "mitigation").summary == "s" * 240
+
+
+# -- training targets in the grammar's order ---------------------------------------------------------------------
+def test_a_sorted_key_decision_becomes_the_grammars_order_with_the_same_meaning() -> None:
+    decision = _decision(summary="s" * 500)
+    text = json.dumps(decision, sort_keys=True)  # as the expert policy writes it: action first, args before tool
+
+    canonical = canonical_completion(text)
+
+    parsed = json.loads(canonical)
+    assert list(parsed) == [k for k in DECISION_KEYS if k in decision]
+    assert [list(call) for call in parsed["tool_calls"]] == [["tool", "args"]]
+    assert parsed["summary"] == "s" * 240
+    assert {**parsed, "summary": ""} == {**decision, "summary": ""}
+    # The canonical text is what the generation grammar allows: valid against the generation schema.
+    jsonschema.validate(parsed, generation_schema(_schema()))
+
+
+@pytest.mark.parametrize("text", ["not json", "[1, 2]", '{"action": "probe"', ""])
+def test_text_that_is_not_a_json_object_is_left_as_is(text: str) -> None:
+    assert canonical_completion(text) == text

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The closed loop of issues 5-7, measured on the model subsets (benchmarks/model_subsets.sh):
+#   1. the embedded base model (aoi and react agents) on the held-out and train subsets, k=5;
+#   2. expert episodes on the whole train split -> `aoi export` -> SFT of the embedded model (time-boxed) -> GGUF;
+#   3. the trained model on both subsets, k=5;
+#   4. the evolver on the trained model's failed train episodes -> guidance; the held-out subset with guidance on;
+#   5. a second SFT with the evolver's corrective samples appended -> the held-out subset again.
+# Not a test: it prints numbers (JSON per eval under $AOI_HOME/results/). Every step resumes when rerun.
+# Usage: AOI_HOME=/tmp/aoi-loop SFT_BUDGET=1800 benchmarks/closed_loop.sh [STEP...]   (steps: base expert sft
+#        trained evolve guided retrain; default all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source benchmarks/model_subsets.sh
+: "${AOI_HOME:?set AOI_HOME to a measurement folder}"
+SFT_BUDGET=${SFT_BUDGET:-1800}
+AOI=${AOI:-.venv/bin/aoi}
+OUT=$AOI_HOME/results
+mkdir -p "$OUT"
+STEPS=${*:-base expert sft trained evolve guided retrain}
+
+evaluate() {  # NAME SPLIT SUBSET AGENT MODEL [EXTRA...]
+  local name=$1 split=$2 subset=$3 agent=$4 model=$5; shift 5
+  # shellcheck disable=SC2086
+  ( time $AOI eval --suite aiopslab-sim --split "$split" --problems "$subset" --agent "$agent" --model "$model" \
+      $MODEL_BUDGET --name "$name" --json "$@" > "$OUT/$name.json" ) 2>&1 | grep -v llama_kv_cache | tail -3
+}
+
+for step in $STEPS; do
+  echo "== $step ($(date -u +%H:%M:%S))"
+  case $step in
+    base)
+      evaluate embedded-heldout heldout "$HELDOUT_SUBSET" aoi embedded
+      evaluate embedded-train train "$TRAIN_SUBSET" aoi embedded
+      evaluate react-heldout heldout "$HELDOUT_SUBSET" react embedded
+      evaluate react-train train "$TRAIN_SUBSET" react embedded ;;
+    expert)
+      $AOI eval --suite aiopslab-sim --split train --agent expert --runs 5 --workers 2 --name expert-train --json \
+        > "$OUT/expert-train.json"
+      $AOI export --split train --agent expert --outcome submitted --out "$AOI_HOME/export" --json \
+        > "$OUT/export.json" ;;
+    sft)
+      time $AOI train sft --data "$AOI_HOME/export" --out "$AOI_HOME/sft" --agent expert \
+        --time-budget "$SFT_BUDGET" --max-steps 100000
+      $AOI train export-gguf --run "$AOI_HOME/sft" --out "$AOI_HOME/sft.gguf" ;;
+    trained)
+      evaluate sft-heldout heldout "$HELDOUT_SUBSET" aoi "$AOI_HOME/sft.gguf"
+      evaluate sft-train train "$TRAIN_SUBSET" aoi "$AOI_HOME/sft.gguf" ;;
+    evolve)
+      $AOI evolve mine
+      $AOI evolve repair --split train --json > "$OUT/repair.json"
+      $AOI evolve guidance list ;;
+    guided)
+      evaluate sft-heldout-guided heldout "$HELDOUT_SUBSET" aoi "$AOI_HOME/sft.gguf" --guidance on ;;
+    retrain)
+      cp -r "$AOI_HOME/export" "$AOI_HOME/export-corrective"
+      $AOI evolve samples --out "$AOI_HOME/export-corrective"
+      time $AOI train sft --data "$AOI_HOME/export-corrective" --out "$AOI_HOME/sft2" --base "$AOI_HOME/sft.gguf" \
+        --time-budget "$((SFT_BUDGET / 3))" --max-steps 100000
+      $AOI train export-gguf --run "$AOI_HOME/sft2" --out "$AOI_HOME/sft2.gguf"
+      evaluate sft2-heldout heldout "$HELDOUT_SUBSET" aoi "$AOI_HOME/sft2.gguf" ;;
+    *) echo "unknown step $step" >&2; exit 2 ;;
+  esac
+done
