@@ -39,7 +39,7 @@ for step in $STEPS; do
       $AOI export --split train --agent expert --outcome submitted --out "$AOI_HOME/export" --json \
         > "$OUT/export.json" ;;
     sft)
-      time $AOI train sft --data "$AOI_HOME/export" --out "$AOI_HOME/sft" --agent expert \
+      time $AOI train sft --config benchmarks/sft_cpu.yaml --data "$AOI_HOME/export" --out "$AOI_HOME/sft" --agent expert \
         --time-budget "$SFT_BUDGET" --max-steps 100000
       $AOI train export-gguf --run "$AOI_HOME/sft" --out "$AOI_HOME/sft.gguf" ;;
     trained)
@@ -54,7 +54,8 @@ for step in $STEPS; do
     retrain)
       cp -r "$AOI_HOME/export" "$AOI_HOME/export-corrective"
       $AOI evolve samples --out "$AOI_HOME/export-corrective"
-      time $AOI train sft --data "$AOI_HOME/export-corrective" --out "$AOI_HOME/sft2" --base "$AOI_HOME/sft.gguf" \
+      time $AOI train sft --config benchmarks/sft_cpu.yaml --data "$AOI_HOME/export-corrective" --out "$AOI_HOME/sft2" \
+        --base "$AOI_HOME/sft.gguf" \
         --time-budget "$((SFT_BUDGET / 3))" --max-steps 100000
       $AOI train export-gguf --run "$AOI_HOME/sft2" --out "$AOI_HOME/sft2.gguf"
       evaluate sft2-heldout heldout "$HELDOUT_SUBSET" aoi "$AOI_HOME/sft2.gguf" ;;

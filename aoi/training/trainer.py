@@ -159,6 +159,9 @@ def _trainer(cfg: TrainConfig, model: Any, tokenizer: Any, lora: Any, dataset: A
     if cfg.mode == "sft":
         from trl import SFTConfig, SFTTrainer
 
+        if common["use_cpu"]:
+            _score_only_labelled_positions()
+
         args = SFTConfig(**common, per_device_train_batch_size=cfg.batch_size, max_length=None,
                          completion_only_loss=True, packing=False)
         return SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
@@ -174,6 +177,20 @@ def _trainer(cfg: TrainConfig, model: Any, tokenizer: Any, lora: Any, dataset: A
                       remove_unused_columns=False, log_completions=False)
     return GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=dataset,
                        processing_class=tokenizer, peft_config=lora, callbacks=callbacks)
+
+
+def _score_only_labelled_positions() -> None:
+    """Make TRL's fused LM head score only the positions that carry a label, as it does on CUDA.
+
+    Off CUDA it scores every position to keep tile shapes fixed for graph compilers (Neuron); a CPU has no such
+    compiler, and for an Observer prompt of ~2,000 tokens with a ~100-token decision the 262k-word head over every
+    position was about half of each SFT step. The loss and its gradient are the same (positions without a label
+    contribute zero either way); tested in tests/training/test_sft_dataset.py.
+    """
+    import trl.trainer.utils as trl_utils
+
+    if callable(getattr(trl_utils, "_use_triton", None)):
+        trl_utils._use_triton = lambda device: True
 
 
 def _progress_line(entry: dict[str, Any], max_steps: int) -> str:
