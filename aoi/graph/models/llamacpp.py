@@ -7,6 +7,7 @@ only when a model is loaded, so the rest of AOI works without it.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
@@ -98,13 +99,42 @@ def gemma_messages(messages: list[Message]) -> list[Message]:
     return [{"role": "user", "content": system}, *turns]
 
 
+LLAMA_LOG_LEVELS = {1: logging.DEBUG, 2: logging.DEBUG, 3: logging.INFO, 4: logging.ERROR}
+"""ggml's log levels (DEBUG=1, INFO=2, WARN=3, ERROR=4; 5 continues a line) as Python logging levels. Load-time
+warnings (e.g. Gemma 3's "using full-size SWA cache") are not actionable for AOI's users, so they are INFO."""
+_log_route: dict[str, Any] = {}
+
+
 def _import_llama_cpp() -> ModuleType:
     try:
         import llama_cpp
         import llama_cpp.llama_chat_format
     except ImportError as exc:
         raise ModelError(f"llama-cpp-python is not installed; {INSTALL_HINT}") from exc
+    if not _log_route:
+        _route_llama_logs(llama_cpp)
     return llama_cpp
+
+
+def _route_llama_logs(lib: ModuleType) -> None:
+    """Send llama.cpp's own log lines to the `aoi.llama_cpp` logger instead of stderr.
+
+    llama-cpp-python's callback maps ggml's levels with an older enum, so a warning counts as an error and is printed
+    even with `verbose=False` — one stray line per model load in every command and evaluation worker.
+    """
+    logger = logging.getLogger("aoi.llama_cpp")
+
+    @lib.llama_log_callback
+    def route(level: int, text: bytes, _user_data: Any) -> None:
+        previous = _log_route.get("level", logging.DEBUG)
+        current = previous if level == 5 else LLAMA_LOG_LEVELS.get(level, logging.DEBUG)
+        _log_route["level"] = current
+        message = text.decode("utf-8", errors="replace").rstrip()
+        if message:
+            logger.log(current, "%s", message)
+
+    _log_route["callback"] = route  # llama.cpp keeps only the pointer: the callback must outlive this call
+    lib.llama_log_set(route, ctypes.c_void_p(0))
 
 
 THREADS_ENV = "AOI_LLAMA_THREADS"

