@@ -156,11 +156,10 @@ def train(cfg: TrainConfig, *, echo: Callable[[str], None] | None = None) -> Tra
 
 def _trainer(cfg: TrainConfig, model: Any, tokenizer: Any, lora: Any, dataset: Any, common: dict[str, Any],
              callbacks: list[Any]) -> Any:
+    if common["use_cpu"]:
+        _score_only_labelled_positions()
     if cfg.mode == "sft":
         from trl import SFTConfig, SFTTrainer
-
-        if common["use_cpu"]:
-            _score_only_labelled_positions()
 
         args = SFTConfig(**common, per_device_train_batch_size=cfg.batch_size, max_length=None,
                          completion_only_loss=True, packing=False)
@@ -184,8 +183,8 @@ def _score_only_labelled_positions() -> None:
 
     Off CUDA it scores every position to keep tile shapes fixed for graph compilers (Neuron); a CPU has no such
     compiler, and for an Observer prompt of ~2,000 tokens with a ~100-token decision the 262k-word head over every
-    position was about half of each SFT step. The loss and its gradient are the same (positions without a label
-    contribute zero either way); tested in tests/training/test_sft_dataset.py.
+    position was about half of each SFT step (GRPO scores its completions through the same head). The loss and its
+    gradient are the same: positions without a label contribute zero either way (tested).
     """
     import trl.trainer.utils as trl_utils
 
