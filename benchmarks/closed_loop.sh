@@ -3,11 +3,12 @@
 #   1. the embedded base model (aoi and react agents) on the held-out and train subsets, k=5;
 #   2. expert episodes on the whole train split -> `aoi export` -> SFT of the embedded model (time-boxed) -> GGUF;
 #   3. the trained model on both subsets, k=5;
-#   4. the evolver on the trained model's failed train episodes -> guidance; the held-out subset with guidance on;
-#   5. a second SFT with the evolver's corrective samples appended -> the held-out subset again.
+#   4. a short GRPO from the SFT model -> GGUF -> the held-out subset;
+#   5. the evolver on the failed train episodes -> guidance; the held-out subset with guidance on;
+#   6. a second SFT with the evolver's corrective samples appended -> the held-out subset again.
 # Not a test: it prints numbers (JSON per eval under $AOI_HOME/results/). Every step resumes when rerun.
 # Usage: AOI_HOME=/tmp/aoi-loop SFT_BUDGET=1800 benchmarks/closed_loop.sh [STEP...]   (steps: base expert sft
-#        trained evolve guided retrain; default all)
+#        trained grpo evolve guided retrain; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source benchmarks/model_subsets.sh
@@ -16,7 +17,7 @@ SFT_BUDGET=${SFT_BUDGET:-1800}
 AOI=${AOI:-.venv/bin/aoi}
 OUT=$AOI_HOME/results
 mkdir -p "$OUT"
-STEPS=${*:-base expert sft trained evolve guided retrain}
+STEPS=${*:-base expert sft trained grpo evolve guided retrain}
 
 evaluate() {  # NAME SPLIT SUBSET AGENT MODEL [EXTRA...]
   local name=$1 split=$2 subset=$3 agent=$4 model=$5; shift 5
@@ -31,8 +32,12 @@ for step in $STEPS; do
     base)
       evaluate embedded-heldout heldout "$HELDOUT_SUBSET" aoi embedded
       evaluate embedded-train train "$TRAIN_SUBSET" aoi embedded
-      evaluate react-heldout heldout "$HELDOUT_SUBSET" react embedded
-      evaluate react-train train "$TRAIN_SUBSET" react embedded ;;
+      for agent in expert random; do
+        evaluate "$agent-heldout-subset" heldout "$HELDOUT_SUBSET" "$agent" embedded
+        evaluate "$agent-train-subset" train "$TRAIN_SUBSET" "$agent" embedded
+      done
+      evaluate react-heldout heldout "$REACT_HELDOUT_SUBSET" react embedded
+      evaluate react-train train "$REACT_TRAIN_SUBSET" react embedded ;;
     expert)
       $AOI eval --suite aiopslab-sim --split train --agent expert --runs 5 --workers 2 --name expert-train --json \
         > "$OUT/expert-train.json"
@@ -45,6 +50,11 @@ for step in $STEPS; do
     trained)
       evaluate sft-heldout heldout "$HELDOUT_SUBSET" aoi "$AOI_HOME/sft.gguf"
       evaluate sft-train train "$TRAIN_SUBSET" aoi "$AOI_HOME/sft.gguf" ;;
+    grpo)
+      time $AOI train grpo --data "$AOI_HOME/export" --out "$AOI_HOME/grpo" --base "$AOI_HOME/sft.gguf" --max-steps 4 \
+        --time-budget 900 --max-completion-length 160 --max-prompt-tokens 1600
+      $AOI train export-gguf --run "$AOI_HOME/grpo" --out "$AOI_HOME/grpo.gguf"
+      evaluate grpo-heldout heldout "$HELDOUT_SUBSET" aoi "$AOI_HOME/grpo.gguf" ;;
     evolve)
       $AOI evolve mine
       $AOI evolve repair --split train --json > "$OUT/repair.json"
