@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The closed loop of issues 5-7, measured on the model subsets (benchmarks/model_subsets.sh):
-#   1. the embedded base model (aoi and react agents) on the held-out and train subsets, k=5;
+#   1. the embedded base model (aoi agent; then the react agent on the smaller react subsets), k=5;
 #   2. expert episodes on the whole train split -> `aoi export` -> SFT of the embedded model (time-boxed) -> GGUF;
 #   3. the trained model on both subsets, k=5;
 #   4. a short GRPO from the SFT model -> GGUF -> the held-out subset;
 #   5. the evolver on the failed train episodes -> guidance; the held-out subset with guidance on;
 #   6. a second SFT with the evolver's corrective samples appended -> the held-out subset again.
 # Not a test: it prints numbers (JSON per eval under $AOI_HOME/results/). Every step resumes when rerun.
-# Usage: AOI_HOME=/tmp/aoi-loop SFT_BUDGET=1800 benchmarks/closed_loop.sh [STEP...]   (steps: base expert sft
-#        trained grpo evolve guided retrain; default all)
+# Usage: AOI_HOME=/tmp/aoi-loop SFT_BUDGET=1800 benchmarks/closed_loop.sh [STEP...]   (steps: base react expert
+#        sft trained grpo evolve guided retrain; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source benchmarks/model_subsets.sh
@@ -17,7 +17,7 @@ SFT_BUDGET=${SFT_BUDGET:-1800}
 AOI=${AOI:-.venv/bin/aoi}
 OUT=$AOI_HOME/results
 mkdir -p "$OUT"
-STEPS=${*:-base expert sft trained grpo evolve guided retrain}
+STEPS=${*:-base react expert sft trained grpo evolve guided retrain}
 
 evaluate() {  # NAME SPLIT SUBSET AGENT MODEL [EXTRA...]
   local name=$1 split=$2 subset=$3 agent=$4 model=$5; shift 5
@@ -35,7 +35,8 @@ for step in $STEPS; do
       for agent in expert random; do
         evaluate "$agent-heldout-subset" heldout "$HELDOUT_SUBSET" "$agent" embedded
         evaluate "$agent-train-subset" train "$TRAIN_SUBSET" "$agent" embedded
-      done
+      done ;;
+    react)
       evaluate react-heldout heldout "$REACT_HELDOUT_SUBSET" react embedded
       evaluate react-train train "$REACT_TRAIN_SUBSET" react embedded ;;
     expert)

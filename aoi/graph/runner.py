@@ -174,11 +174,11 @@ class EpisodeRunner:
         return None if answer is None else Command(resume=answer)
 
     def _paused(self, snapshot: Any, started: float) -> EpisodeResult:
-        self.store.set_status(self.thread_id, "awaiting_approval")
+        wall = time.perf_counter() - started
+        self.store.set_status(self.thread_id, "awaiting_approval", add_wall_s=wall)
         values = snapshot.values
         return EpisodeResult(self.thread_id, "awaiting_approval", None, None, values.get("step", 0), None, None,
-                             _pending_interrupt(snapshot), values.get("writes", []), values.get("flags", []),
-                             time.perf_counter() - started)
+                             _pending_interrupt(snapshot), values.get("writes", []), values.get("flags", []), wall)
 
     def _finish(self, values: dict[str, Any], started: float) -> EpisodeResult:
         success: bool | None = None

@@ -83,18 +83,20 @@ class EpisodeStore:
 
     def finish(self, thread_id: str, *, status: str, outcome: str, submission: Any, success: float | None,
                flags: list[str], wall_s: float) -> None:
+        """Close the episode; `wall_s` (this run's seconds) adds to the time of earlier runs of the thread, so a
+        paused-and-resumed episode reports its whole running time, not the wait for the human in between."""
         totals = self._conn.execute(
             "SELECT COUNT(DISTINCT step), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0) "
             "FROM steps WHERE thread_id = ?", (thread_id,)).fetchone()
         self._conn.execute(
             "UPDATE episodes SET status = ?, outcome = ?, submission = ?, success = ?, flags = ?, steps = ?, "
-            "prompt_tokens = ?, completion_tokens = ?, wall_s = ?, updated_at = ? WHERE thread_id = ?",
+            "prompt_tokens = ?, completion_tokens = ?, wall_s = wall_s + ?, updated_at = ? WHERE thread_id = ?",
             (status, outcome, _json(submission), success, _json(sorted(set(flags))), totals[0], totals[1], totals[2],
              wall_s, _now(), thread_id))
 
-    def set_status(self, thread_id: str, status: str) -> None:
-        self._conn.execute("UPDATE episodes SET status = ?, updated_at = ? WHERE thread_id = ?",
-                           (status, _now(), thread_id))
+    def set_status(self, thread_id: str, status: str, *, add_wall_s: float = 0.0) -> None:
+        self._conn.execute("UPDATE episodes SET status = ?, wall_s = wall_s + ?, updated_at = ? WHERE thread_id = ?",
+                           (status, add_wall_s, _now(), thread_id))
 
     def episode(self, thread_id: str) -> dict[str, Any] | None:
         row = self._conn.execute("SELECT * FROM episodes WHERE thread_id = ?", (thread_id,)).fetchone()
