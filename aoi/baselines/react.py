@@ -25,12 +25,12 @@ from aoi.cluster.interface import ClusterError
 from aoi.evals.grading import grade
 from aoi.graph.compression import injection_flags
 from aoi.graph.decision import EXECUTOR_PLUMBING, MAX_LOCALIZATION
-from aoi.graph.environment import TICKS_PER_STEP, Environment
+from aoi.graph.environment import TICKS_PER_STEP, Environment, episode_state_path
 from aoi.graph.models.base import ContextTooLong, Message, Model
 from aoi.graph.nodes.act import SETTLE_TICKS
 from aoi.graph.nodes.approve import EVAL_POLICY
 from aoi.graph.runner import TASK_TEXT, EpisodeConfig, EpisodeResult
-from aoi.store.db import connect, data_dir, default_db_path
+from aoi.store.db import connect, default_db_path
 from aoi.store.episodes import EpisodeStore, StepRecord
 from aoi.tools.grants import GrantError, load_or_create_key
 from aoi.tools.redaction import redact_text
@@ -109,7 +109,7 @@ def run_react_episode(config: EpisodeConfig, model: Model) -> EpisodeResult:
     conn = connect(Path(config.db) if config.db else default_db_path())
     store = EpisodeStore(conn)
     env = Environment(config.cluster, conn=conn, key=load_or_create_key(),
-                      state_path=data_dir() / "sim" / "episodes" / f"{thread}.pickle")
+                      state_path=episode_state_path(thread))
     task_text = (config.question or "What is wrong with this cluster?") if config.task == "question" else \
         TASK_TEXT[config.task].format(app=env.app, ns=env.namespace)
     truth = env.fault.ground_truth().to_dict() if env.fault else None

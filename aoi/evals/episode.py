@@ -57,6 +57,10 @@ def run_job(job: Job) -> Outcome:
             success, score = _grade_control(problem.task, result.submission)
         record = measure(job, problem.family, problem.task, problem.split, bool(success), float(score or 0.0),
                          outcome=result.outcome, steps=result.steps, wall_s=result.wall_s)
+        if result.status == "done":  # graded and measured: nothing resumes it, and each state is ~0.7 MB
+            from aoi.graph.environment import discard_episode_state
+
+            discard_episode_state(job.thread_id)
         return Outcome(record, job.thread_id, problem.app)
     except Exception as exc:  # any failure of one episode is recorded and the evaluation goes on
         detail = "".join(traceback.format_exception_only(exc)).strip()

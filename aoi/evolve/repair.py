@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from aoi.evolve.trajectory import DIAGNOSIS_TASKS, GRADED_TASKS, Trajectory, decision_text, load_trajectory
 from aoi.graph.models.base import Completion, Message, Model
-from aoi.store.db import connect, data_dir
+from aoi.store.db import connect
 
 RepairStatus = Literal["passed", "failed", "diverged", "unsafe", "error"]
 """passed: the oracle accepted the repaired episode. failed: it did not. diverged: the replayed prefix did not
@@ -98,6 +98,8 @@ class ReplayModel:
 def repair_episode(trajectory: Trajectory, branch_step: int, policy: RepairPolicy, *,
                    workdir: Path | None = None) -> Repair:
     """Replay `trajectory` up to `branch_step`, continue with `policy`, and grade the result by the oracle."""
+    from aoi.graph.environment import discard_episode_state
+
     model = policy.make_model(trajectory)
     if model is None:
         return Repair(trajectory.thread_id, branch_step, policy.name, "error", None,
@@ -111,8 +113,7 @@ def repair_episode(trajectory: Trajectory, branch_step: int, policy: RepairPolic
             return Repair(trajectory.thread_id, branch_step, policy.name, "error", None,
                           f"{type(exc).__name__}: {exc}")
         finally:
-            for suffix in (".pickle", ".lock", ".tmp"):
-                (data_dir() / "sim" / "episodes" / f"{thread}{suffix}").unlink(missing_ok=True)
+            discard_episode_state(thread)
         conn = connect(db)
         try:
             replayed = load_trajectory(conn, thread)

@@ -65,6 +65,18 @@ def run_async(fn: Callable[[], Awaitable[T]]) -> T:
     return box["value"]
 
 
+def episode_state_path(thread_id: str) -> Path:
+    """Where a simulated episode keeps its cluster between runs of its thread (a paused episode resumes from it)."""
+    return data_dir() / "sim" / "episodes" / f"{thread_id}.pickle"
+
+
+def discard_episode_state(thread_id: str) -> None:
+    """Delete a simulated episode's saved cluster (state, lock and temporary file) once nothing will resume it."""
+    path = episode_state_path(thread_id)
+    for suffix in (".pickle", ".lock", ".tmp"):
+        path.with_suffix(suffix).unlink(missing_ok=True)
+
+
 class Environment:
     """The tool servers of one cluster, plus (for simulations) the ground truth and the clock."""
 

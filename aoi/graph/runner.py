@@ -19,10 +19,10 @@ from langgraph.types import Command
 
 from aoi.evals.grading import grade
 from aoi.graph.builder import compile_graph
-from aoi.graph.environment import Environment
+from aoi.graph.environment import Environment, episode_state_path
 from aoi.graph.models import Model, load_model
 from aoi.graph.state import ApproveMode, Budget, GuidanceProvider, Runtime, TaskType
-from aoi.store.db import connect, data_dir, default_db_path
+from aoi.store.db import connect, default_db_path
 from aoi.store.episodes import EpisodeStore
 from aoi.tools.grants import load_or_create_key
 
@@ -107,8 +107,7 @@ class EpisodeRunner:
         self._conn = connect(db_path)
         self.store = EpisodeStore(self._conn)
         key = load_or_create_key()
-        state_path = data_dir() / "sim" / "episodes" / f"{self.thread_id}.pickle"
-        self.env = Environment(config.cluster, conn=self._conn, key=key, state_path=state_path)
+        self.env = Environment(config.cluster, conn=self._conn, key=key, state_path=episode_state_path(self.thread_id))
         self.model = model or load_model(config.model, seed=config.seed)
         self._on_event = on_event
         self.ask_approval = ask_approval

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from aoi.graph.builder import build_graph
-from aoi.graph.environment import Environment
+from aoi.graph.environment import Environment, episode_state_path
 from aoi.graph.models import load_model
 from aoi.graph.state import Runtime
-from aoi.store.db import connect, data_dir
+from aoi.store.db import connect
 from aoi.store.episodes import EpisodeStore
 from aoi.tools.grants import load_or_create_key
 
@@ -26,7 +26,7 @@ def graph(config: dict[str, Any]) -> Any:
     key = load_or_create_key()
     spec = configurable.get("cluster", DEFAULT_CLUSTER)
     thread = str(configurable.get("thread_id", "studio"))
-    env = Environment(spec, conn=conn, key=key, state_path=data_dir() / "sim" / "episodes" / f"{thread}.pickle")
+    env = Environment(spec, conn=conn, key=key, state_path=episode_state_path(thread))
     runtime = Runtime(load_model(configurable.get("model", "embedded")), env, EpisodeStore(conn), thread,
                       configurable.get("approve", "ask"))
     return build_graph(runtime).compile()
