@@ -5,7 +5,8 @@
 #   3. the trained model on both subsets, k=5;
 #   4. a short GRPO from the SFT model -> GGUF -> the held-out subset;
 #   5. the evolver on the failed train episodes -> guidance; the held-out subset with guidance on;
-#   6. a second SFT with the evolver's corrective samples appended -> the held-out subset again.
+#   6. a second SFT with the evolver's corrective samples appended -> the held-out subset again;
+#      retrain-control: the same number of steps on the export alone (not in the default run).
 # Not a test: it prints numbers (JSON per eval under $AOI_HOME/results/). Every step resumes when rerun.
 # Usage: AOI_HOME=/tmp/aoi-loop SFT_BUDGET=1800 benchmarks/closed_loop.sh [STEP...]   (steps: base react expert
 #        sft trained grpo evolve guided retrain; default all)
@@ -70,6 +71,12 @@ for step in $STEPS; do
         --time-budget "$((SFT_BUDGET / 3))" --max-steps 100000
       $AOI train export-gguf --run "$AOI_HOME/sft2" --out "$AOI_HOME/sft2.gguf"
       evaluate sft2-heldout heldout "$HELDOUT_SUBSET" aoi "$AOI_HOME/sft2.gguf" ;;
+    retrain-control)  # the same continued SFT, as many steps as `retrain` took, without the corrective samples
+      steps=$(grep -c '"step"' "$AOI_HOME/sft2/train_log.jsonl")
+      time $AOI train sft --config benchmarks/sft_cpu.yaml --data "$AOI_HOME/export" --out "$AOI_HOME/sft2-control" \
+        --base "$AOI_HOME/sft.gguf" --time-budget "$SFT_BUDGET" --max-steps "$steps"
+      $AOI train export-gguf --run "$AOI_HOME/sft2-control" --out "$AOI_HOME/sft2-control.gguf"
+      evaluate sft2-control-heldout heldout "$HELDOUT_SUBSET" aoi "$AOI_HOME/sft2-control.gguf" ;;
     *) echo "unknown step $step" >&2; exit 2 ;;
   esac
 done

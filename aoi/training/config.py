@@ -54,6 +54,9 @@ class TrainConfig(BaseModel):
     """Stop cleanly (and save) after this many seconds of training."""
     learning_rate: float | None = Field(default=None, gt=0)
     """Default: 1e-4 for SFT, 1e-5 for GRPO (the paper's)."""
+    lr_scheduler_type: Literal["linear", "constant", "cosine"] = "linear"
+    """`linear` decays to 0 at `max_steps`; a run cut by `time_budget_s` wants `constant`, so that its rate does not
+    depend on a step count it never reaches."""
     batch_size: int = Field(default=1, ge=1)
     """SFT: samples per step. GRPO: prompts per step (each gets `num_generations` completions)."""
     gradient_accumulation_steps: int = Field(default=1, ge=1)

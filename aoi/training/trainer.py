@@ -133,6 +133,7 @@ def train(cfg: TrainConfig, *, echo: Callable[[str], None] | None = None) -> Tra
                 control.should_save = True
 
     common = {"output_dir": str(out / "checkpoints"), "max_steps": cfg.max_steps, "learning_rate": cfg.lr,
+              "lr_scheduler_type": cfg.lr_scheduler_type,
               "gradient_accumulation_steps": cfg.gradient_accumulation_steps, "logging_steps": 1,
               "save_strategy": "steps", "save_steps": cfg.save_steps, "save_total_limit": 2, "report_to": [],
               "seed": cfg.seed, "use_cpu": not use_gpu(cfg), "bf16": use_gpu(cfg), "disable_tqdm": True,

@@ -24,6 +24,7 @@ def test_flags_override_the_yaml_file_and_defaults_follow_the_paper(tmp_path: Pa
 @pytest.mark.parametrize(("text", "message"), [
     ("data: d\nout: o\nmax_steps: 0\n", "max_steps"),
     ("data: d\nout: o\nwarp: 9\n", "warp"),
+    ("data: d\nout: o\nlr_scheduler_type: exponential\n", "lr_scheduler_type"),
     ("- a list\n", "mapping"),
     ("out: o\n", "data"),
 ])

@@ -71,10 +71,11 @@ def test_sft_trains_and_both_gguf_exports_match_transformers_in_llama_cpp(tiny: 
 
     base, data = tiny
     cfg = load_config(None, mode="sft", data=data, out=tmp_path / "sft", base=str(base), max_steps=2, lora_r=4,
-                      lora_alpha=8, learning_rate=5e-2)
+                      lora_alpha=8, learning_rate=5e-2, lr_scheduler_type="constant")
     result = train(cfg, echo=lambda _line: None)
     assert result.steps == 2 and result.samples == 4
     assert [e["step"] for e in result.log] == [1, 2] and all("loss" in e for e in result.log)
+    assert [e["learning_rate"] for e in result.log] == [5e-2, 5e-2]  # linear (the default) would halve it
 
     merged = tmp_path / "merged.gguf"
     cli = CliRunner().invoke(main, ["train", "export-gguf", "--run", str(tmp_path / "sft"), "--out", str(merged),
