@@ -1,19 +1,25 @@
-"""JSON schema → llama.cpp grammar (GBNF), with the integer bounds llama-cpp-python's converter ignores.
+"""JSON schema → llama.cpp grammar (GBNF), with two gaps of llama-cpp-python's converter closed.
 
-llama-cpp-python 0.3.x turns `{"type": "integer", "minimum": 0, "maximum": 100}` into "any integer", so a
-"confidence 0–100" field could come back as 250 or -3. Bounded integers are the one gap worth closing here:
-decisions carry confidences, step numbers and counts. Number (float) bounds are still not enforced; validate
-parsed output as usual.
+- Integer bounds: llama-cpp-python 0.3.x turns `{"type": "integer", "minimum": 0, "maximum": 100}` into "any
+  integer", so a "confidence 0–100" field could come back as 250 or -3. Decisions carry confidences, step numbers
+  and counts. Number (float) bounds are still not enforced; validate parsed output as usual.
+- Control characters: its string rule lets a raw newline or tab into a string, which is not JSON — a model that
+  wrote a two-line summary produced a decision no parser accepts. Strings here exclude U+0000–U+001F, as JSON does
+  (escaped `\n` stays allowed).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from typing import Any
 
 DigitRun = list[tuple[int, int]]
 """One decimal digit range per position, e.g. [(1, 9), (0, 9)] is 10–99."""
 
+JSON_STRING_CHAR = (r'[^"\\\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] '
+                    r'[0-9a-fA-F])')
+"""One character of a JSON string: anything but a quote, a backslash or a control character, or an escape."""
 LARGEST = 10**16 - 1
 """Stands in for a missing bound: llama.cpp's own integer rule allows at most 16 digits."""
 
@@ -157,5 +163,10 @@ def _converter_class() -> type:
                 return super().visit(schema, name)
             rule_name = name + "-" if name in RESERVED_NAMES else name or "root"
             return self._add_rule(rule_name, f"({integer_range_gbnf(*bounds)}) space")
+
+        def _add_primitive(self, name: str, rule: Any) -> str:
+            if name == "char":
+                rule = type(rule)(JSON_STRING_CHAR, [])
+            return super()._add_primitive(name, rule)
 
     return BoundedIntegerConverter

@@ -1,7 +1,8 @@
-"""JSON schema → GBNF: integer bounds are exact, property order is kept."""
+"""JSON schema → GBNF: integer bounds are exact, property order is kept, strings are JSON strings."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -108,3 +109,23 @@ def test_a_cyclic_or_remote_ref_is_refused() -> None:
         inline_refs({"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"})
     with pytest.raises(ValueError, match="unsupported"):
         inline_refs({"$ref": "https://example.com/schema.json"})
+
+
+@given(st.characters())
+def test_a_string_character_is_allowed_exactly_when_json_allows_it_unescaped(char: str) -> None:
+    pytest.importorskip("llama_cpp")
+    rules = dict(line.split(" ::= ", 1) for line in schema_to_gbnf({"type": "string"}).splitlines())
+    unescaped = rules["char"].split(" | ")[0]  # a GBNF character class is also a Python regex class
+    try:
+        json_ok = json.loads(f'"{char}"') == char
+    except json.JSONDecodeError:
+        json_ok = False
+    assert bool(re.fullmatch(unescaped, char)) == json_ok
+
+
+def test_strings_of_bounded_length_use_the_same_json_character_rule() -> None:
+    pytest.importorskip("llama_cpp")
+    rules = dict(line.split(" ::= ", 1) for line in schema_to_gbnf(
+        {"type": "object", "properties": {"s": {"type": "string", "maxLength": 3}}, "required": ["s"]}).splitlines())
+    assert "(char (char (char)?)?)?" in rules["s"]
+    assert rules["char"].startswith(r'[^"\\\x00-\x1F] | ')

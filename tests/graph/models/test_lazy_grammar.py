@@ -109,3 +109,18 @@ def test_loading_the_model_prints_nothing_and_llama_cpp_logs_go_to_python_loggin
     assert capfd.readouterr().err == ""
     assert any("SWA cache" in r.getMessage() and r.levelname == "INFO" for r in caplog.records), \
         [r.getMessage() for r in caplog.records][:5]
+
+
+def test_the_grammar_refuses_a_raw_newline_inside_a_string_but_not_an_escaped_one(model: LlamaCppModel) -> None:
+    import llama_cpp
+
+    llama = model.llama
+    sampler = lazy_grammar.LazyGrammarSampler(llama_cpp, None, llama._model.vocab, llama._n_vocab,
+                                              schema_to_gbnf(SCHEMA), "root")
+    for token in llama.tokenize(b'{"phase": "detection", "hypothesis": "geo is down', add_bos=False):
+        assert sampler.allows(token)
+        llama_cpp.llama_sampler_accept(sampler._grammar, token)  # advance the grammar alone
+    [newline] = llama.tokenize(b"\n", add_bos=False)
+    [backslash] = llama.tokenize(b"\\", add_bos=False)
+    assert not sampler.allows(newline)  # a raw newline would end in "Invalid control character" from any parser
+    assert sampler.allows(backslash)
