@@ -10,8 +10,8 @@ astronomy_shop_cart_service_failure-localization-1,misconfig_app_hotel_res-analy
 misconfig_app_hotel_res-mitigation-1"
 # Per-episode budgets for model agents in these measurements.
 MODEL_BUDGET="--runs 5 --max-steps 8 --max-seconds 180 --workers 2"
-# The ReAct baseline on the base model generates up to 400 free tokens a turn (~2 min an episode here): one problem
-# per task type from the held-out subset and three train problems.
+# The ReAct baseline generates up to 400 free tokens a turn (the base model: ~70 s an episode here, measured): one
+# problem per task type from the held-out subset and three train problems.
 REACT_HELDOUT_SUBSET="k8s_target_port-misconfig-detection-1,auth_miss_mongodb-localization-1,\
 wrong_bin_usage-analysis-1,scale_pod_zero_social_net-mitigation-1"
 REACT_TRAIN_SUBSET="misconfig_app_hotel_res-detection-1,container_kill-localization,misconfig_app_hotel_res-analysis-1"
