@@ -25,6 +25,27 @@ _AGE = re.compile(r"(\d+)([dhms])")
 _AGE_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
+_CALL = re.compile(r"^(\w+)\((.*)\)$")
+
+
+def parse_call(text: str) -> tuple[str, dict[str, Any]] | None:
+    """The inverse of `Reads.label`: `describe_resource(resource_type=pods, name=x)` → (tool, args); None when the
+    text is not a call. Values that read as JSON (numbers, booleans) are decoded; the rest stay strings."""
+    match = _CALL.match(text.strip())
+    if match is None:
+        return None
+    args: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in match.group(2).split(", "))):
+        key, sep, value = part.partition("=")
+        if not sep or not key.isidentifier():
+            return None
+        try:
+            args[key] = json.loads(value)
+        except ValueError:
+            args[key] = value
+    return match.group(1), args
+
+
 def age_seconds(age: str) -> int | None:
     """kubectl's short age (`4m34s`, `16m`, `2d3h`) in seconds; None when it is not one (`<unknown>`)."""
     parts = _AGE.findall(age or "")

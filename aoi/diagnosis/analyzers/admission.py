@@ -105,10 +105,15 @@ def _missing_objects(reads: Reads, resource: str) -> list[str]:
     out = []
     if resource == "services":
         present = {row.get("NAME") for row in reads.table("services")}
+        workloads = reads.services()
+        # Workloads conventionally have a Service of their own name; when most do, one that lacks it is missing.
+        convention = sum(1 for w in workloads if w in present) * 2 >= len(workloads) > 0
         for name in unhealthy_or_all(reads):
             workload = reads.workload(name)
-            if workload and workload.service and (workload.service.get("metadata") or {}).get("name") not in present:
-                out.append(f"Service {workload.service['metadata']['name']} does not exist")
+            wanted = str((workload.service.get("metadata") or {}).get("name", "")) if workload and workload.service \
+                else name if convention else ""
+            if wanted and wanted not in present:
+                out.append(f"Service {wanted} does not exist")
         return out
     claims = {row.get("NAME") for row in reads.table("persistentvolumeclaims")}
     for name in unhealthy_or_all(reads):

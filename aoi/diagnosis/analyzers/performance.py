@@ -74,7 +74,8 @@ def _cpu_saturated(reads: Reads, service: str) -> str:
         raw = str(((container.get("resources") or {}).get("limits") or {}).get("cpu", ""))
         limit = _millicores(raw) or limit
     for key in _CPU_KEYS:
-        value = _stat(metrics.get(key), "mean")
+        value = _stat(metrics.get(key), "last")  # now, not averaged with the time before the fault
+        value = value if value is not None else _stat(metrics.get(key), "mean")
         if value is not None and limit:
             used = value if key == "cpu_millicores" else value * 1000 if value < 64 else value
             if used >= 0.85 * limit:

@@ -127,9 +127,19 @@ def caller_addresses(reads: Reads) -> list[Finding]:
                 if match is None:
                     continue
                 host, port = match.group(1), int(match.group(3))
-                short = host.split(".")[0]
-                if "." in host and not host.endswith((f".{reads.namespace}", f".{reads.namespace}.svc",
-                                                      ".svc.cluster.local", f".{reads.namespace}.svc.cluster.local")):
+                short, _, qualifier = host.partition(".")
+                local = not qualifier or qualifier in (reads.namespace, f"{reads.namespace}.svc",
+                                                       f"{reads.namespace}.svc.cluster.local")
+                if not local:
+                    # Another namespace (or an outside host): wrong only if the caller fails to reach it.
+                    errors = _error_lines(reads, name, (host,))
+                    if errors:
+                        findings.append(finding(
+                            "caller_addresses", service_object(name), f"{name} dials {host}, which it cannot reach",
+                            [(f"{env.get('name')}={value}", reads.label("get_app_yaml", service=name)),
+                             (errors[0], reads.label("get_error_logs", service=name))],
+                            [("service_env_var_address_mismatch", 0.85 if short in ports else 0.7)],
+                            reads.label("get_error_logs", service=name)))
                     continue
                 if short in ports and (port in ports[short] or not ports[short]):
                     continue

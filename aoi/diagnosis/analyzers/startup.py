@@ -94,7 +94,8 @@ def volume_permission(reads: Reads) -> list[Finding]:
     for pod in reads.pods():
         if not pod.workload or (pod.status not in _CRASH_STATES and pod.restarts == 0):
             continue
-        text = reads.logs(pod.workload, tail=50) or ""
+        text = (reads.logs(pod.workload, tail=50) or "") + "\n" + (reads.logs(pod.workload, tail=50, previous=True)
+                                                                   or "")
         lines = [ln for ln in text.splitlines() if _DENIED.search(ln)]
         if not lines:
             continue

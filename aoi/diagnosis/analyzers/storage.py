@@ -179,6 +179,13 @@ def _compare(claim: _Claim, volumes: list[_Volume], classes: set[str]) -> tuple[
                f"access modes {','.join(claim.modes)}"),
               ("pvc_capacity_mismatch", lambda v: claim.request is None or v.capacity is None
                or v.capacity >= claim.request, "requested capacity"))
+    if not claim.selector and not claim.modes and claim.request is None:
+        # The claim's spec is not visible (describe shows none of it while Pending): an Available volume of its
+        # class exists, so the claim asks for something that volume lacks.
+        evidence.append((f"volume(s) {', '.join(v.name for v in free[:3])} of the claim's class are Available, yet "
+                         "the claim stays Pending", source))
+        return {"pvc_selector_mismatch": 0.5, "pvc_access_mode_mismatch": 0.45, "pvc_capacity_mismatch": 0.45}, \
+            evidence
     for cause, fits, what in checks:
         failing = [v for v in free if not fits(v)]
         if failing and len(failing) == len(free):
