@@ -28,6 +28,7 @@ from aoi.diagnosis.reads import Node, Reads, workload_of
 REASON_CAUSES = {"cpu": "insufficient_node_cpu", "memory": "insufficient_node_memory", "cordoned": "node_cordoned",
                  "taint": "taint_toleration_mismatch", "anti_affinity": "pod_anti_affinity_conflict",
                  "affinity": "pod_anti_affinity_conflict"}
+HOSTNAME = "kubernetes.io/hostname"
 _ORDINARY_TAINTS = ("node-role.kubernetes.io/", "node.kubernetes.io/unschedulable")
 
 
@@ -145,7 +146,11 @@ def _selector_causes(reads: Reads, spec: dict[str, Any]) -> dict[str, float]:
         if all(v is None for _, v in verdicts):
             continue
         matching = [n for n, v in verdicts if v]
-        if not matching:
+        if not matching and cause == "node_selector_mismatch" and HOSTNAME in selector:
+            # kubernetes.io/hostname is the node's name: the pod is pinned to a node that does not exist.
+            out["pod_assigned_to_nonexistent_node"] = 0.95
+            out[cause] = 0.8
+        elif not matching:
             out[cause] = 0.95
         elif all(n.unschedulable for n in matching):
             out["node_cordoned"] = 0.9

@@ -64,6 +64,7 @@ def pending_claims(reads: Reads) -> list[Finding]:
     claims = {row.get("NAME", ""): row for row in reads.table("persistentvolumeclaims")}
     users = _claim_users(reads)
     unhealthy = unhealthy_workloads(reads)
+    redeployed: list[tuple[str, tuple[str, str]]] = []
     for name, row in claims.items():
         if row.get("STATUS") != "Pending":
             continue
@@ -82,13 +83,20 @@ def pending_claims(reads: Reads) -> list[Finding]:
                         evidence.insert(0, (event.line, reads.events_label()))
         if not candidates:
             continue
-        evidence.insert(0, (f"claim {name} is Pending (class {claim.storage_class or '<none>'}, modes "
+        if "pvc_unbindable_after_redeploy" in candidates:
+            redeployed.append((name, evidence[-1]))
+        evidence.append((f"claim {name} is Pending (class {claim.storage_class or '<none>'}, modes "
                             f"{','.join(claim.modes) or '?'}, request {row.get('CAPACITY') or '?'})",
                             reads.label("get_resources", resource_type="persistentvolumeclaims")))
         findings.append(finding("pending_claims", service_object(workload),
                                 f"claim {name} of {workload} cannot bind", evidence, candidates.items(),
                                 reads.label("describe_resource", resource_type="persistentvolumeclaims", name=name),
                                 stale=workload not in unhealthy))
+    if len(redeployed) >= 2:
+        findings.append(finding("pending_claims", f"namespace/{reads.namespace}",
+                                f"{len(redeployed)} claims were re-created while their volumes stay Released",
+                                [line for _, line in redeployed[:3]], [("pvc_unbindable_after_redeploy", 0.92)],
+                                reads.label("get_resources", resource_type="persistentvolumes")))
     return findings
 
 
@@ -168,6 +176,14 @@ def _compare(claim: _Claim, volumes: list[_Volume], classes: set[str]) -> tuple[
                              + ", ".join(f"{v.name} ({v.storage_class or '<none>'})" for v in volumes[:4]), source))
         return candidates, evidence
     free = [v for v in same_class if v.status == "Available" or not v.claim]
+    released = [v for v in same_class if v.status == "Released" and v.claim.rsplit("/", 1)[-1] == claim.name]
+    if not free and released:
+        # A Retain volume keeps the claimRef (with the old uid) of the claim it served: a claim re-created with
+        # the same name is a new object, and the volume stays Released until an admin clears the claimRef.
+        candidates["pvc_unbindable_after_redeploy"] = 0.7
+        candidates["pv_binding_occupied"] = 0.6
+        evidence.append((f"volume {released[0].name} is Released, still held for an earlier {claim.name}", source))
+        return candidates, evidence
     if not free:
         candidates["pv_binding_occupied"] = 0.85
         evidence.append(("every volume of the class is bound elsewhere: " + ", ".join(
