@@ -18,6 +18,7 @@ import click
 from aoi.cluster.sim.apps.catalog import APPS
 
 if TYPE_CHECKING:
+    from aoi.cluster.readonly import ReadOnlyView
     from aoi.tools.audit import AuditLog
 
 DEMO_APP = "hotel-reservation"
@@ -113,6 +114,65 @@ def diagnose(spec: str, task: str, question: str | None, model: str, approve: st
     elif result.status == "awaiting_approval":
         click.echo(f"paused for approval; continue with: aoi diagnose --cluster '{spec}' --task {task} "
                    f"--thread {result.thread_id}")
+
+
+class _InputError(click.ClickException):
+    """Bad input (a spec, a service name) shown as one `Error: ...` line on stderr, exit 2, no usage banner."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        from aoi.tools.redaction import redact_text
+
+        line = " ".join(redact_text(message).split())
+        super().__init__(line if len(line) <= 500 else line[:499] + "…")
+
+
+@main.command("triage")
+@click.option("--cluster", "spec", required=True,
+              help="sim:APP[/FAULT?seed=N&target=COMPONENT], replay:CASE_DIR or kube:CONTEXT[/NAMESPACE].")
+@click.option("--service", default=None, help="Only hypotheses about this service (plus node and namespace causes).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (hypotheses, reads, unavailable).")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 20), help="Hypotheses to show.")
+def triage_cmd(spec: str, service: str | None, as_json: bool, limit: int) -> None:
+    """Rank root-cause hypotheses for a cluster's namespace, read-only (like `k8sgpt analyze`).
+
+    Analyzers read pods, events, nodes, claims, Services, specs and alerts through the probe's read-only view and
+    rank (root cause, object) pairs, each with quoted evidence and the probe call that confirms it. No model, no
+    writes, no ground truth. The namespace is the spec's (the simulated app's, the snapshot's, the kube context's).
+
+    \b
+    Examples:
+      aoi triage --cluster sim:online-boutique/oom_killed
+      aoi triage --cluster sim:social-network/liveness_probe_incorrect_port --service text-service
+      aoi triage --cluster replay:../shared/data/cloud-opsbench-dev/runtime/22 --json
+      aoi triage --cluster kube:aoi-probe/test-hotel-reservation --limit 3
+    """
+    from aoi.cluster.interface import ClusterError
+    from aoi.diagnosis import as_json as report_json
+    from aoi.diagnosis import render
+    from aoi.diagnosis.triage import DEFAULT_BUDGET
+    from aoi.tools.probe import checked_triage
+
+    try:
+        view, namespace = _read_only_view(spec)
+        report = checked_triage(view, namespace, service)
+    except (ClusterError, ValueError) as exc:
+        raise _InputError(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(report_json(report, limit=limit), indent=2))
+    else:
+        click.echo(render(report, budget=max(DEFAULT_BUDGET, 1000 * limit), limit=limit))
+
+
+def _read_only_view(spec: str) -> tuple[ReadOnlyView, str]:
+    """The cluster behind `spec` as a `ReadOnlyView`, and its default namespace, opened as `aoi mcp probe` opens it;
+    the backend goes out of scope here, so the caller holds no write method."""
+    from aoi.cluster.readonly import ReadOnlyView
+    from aoi.tools.wiring import open_cluster
+
+    cluster = open_cluster(spec)
+    return ReadOnlyView(cluster), cluster.namespace
 
 
 @main.command()

@@ -240,3 +240,27 @@ def flags_on(text: str) -> tuple[list[str], dict | None]:
         if variant and variant.group(1) != "off" and current:
             on.append(current)
     return on, None
+
+
+@dataclass(slots=True)
+class TriageHypothesis:
+    cause: str
+    object: str
+    score: float
+    confirm: str = ""
+
+
+_TRIAGE_HEAD = re.compile(r"^(\d+)\. (\w+) on (\S+) \(score ([\d.]+)", re.M)
+_TRIAGE_CONFIRM = re.compile(r"^\s+confirm: (.*)$", re.M)
+
+
+def triage_hypotheses(text: str) -> list[TriageHypothesis]:
+    """The ranked hypotheses of a `triage` output (`1. cause on object (score 0.86, ...)` + `confirm: call`)."""
+    found: list[TriageHypothesis] = []
+    heads = list(_TRIAGE_HEAD.finditer(text))
+    for i, head in enumerate(heads):
+        block = text[head.end():heads[i + 1].start() if i + 1 < len(heads) else len(text)]
+        confirm = _TRIAGE_CONFIRM.search(block)
+        found.append(TriageHypothesis(head.group(2), head.group(3), float(head.group(4)),
+                                      confirm.group(1).strip() if confirm else ""))
+    return found

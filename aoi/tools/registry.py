@@ -19,7 +19,7 @@ ToolKind = Literal["read", "write"]
 READ_TOOLS: frozenset[str] = frozenset({
     "get_resources", "describe_resource", "get_logs", "get_error_logs", "get_events", "get_metrics", "get_traces",
     "get_service_dependencies", "check_service_connectivity", "get_alerts", "get_app_yaml",
-    "get_cluster_configuration", "check_node_service_status", "kubectl", "list_services",
+    "get_cluster_configuration", "check_node_service_status", "kubectl", "list_services", "triage",
 })
 """Every read-only tool the probe server exposes on any cluster."""
 
