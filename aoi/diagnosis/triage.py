@@ -89,10 +89,13 @@ def render(report: TriageReport, *, budget: int = DEFAULT_BUDGET, limit: int = M
             f"{'is' if len(report.hypotheses) == 1 else 'es'} from {len(report.reads)} reads"
             + (f" ({len(report.unavailable)} unavailable)" if report.unavailable else "") + ".")
     if not report.hypotheses:
+        if report.unavailable:
+            return head + (f"\nNo analyzer found a fault in what could be read; {len(report.unavailable)} read(s) "
+                           f"failed, first {report.unavailable[0]}.")[:max(0, budget - len(head))]
         return head + "\nNo analyzer found a fault: pods, events, nodes, claims, Services and alerts look healthy."
     blocks = [_block(i, h) for i, h in enumerate(report.hypotheses[:limit], start=1)]
-    text = head
-    for block in blocks:
+    text = head + "\n" + blocks[0]  # the best hypothesis always shows, cut if it must be
+    for block in blocks[1:]:
         if len(text) + len(block) + 1 > budget:
             break
         text += "\n" + block

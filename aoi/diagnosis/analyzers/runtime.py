@@ -62,7 +62,8 @@ def oom(reads: Reads) -> list[Finding]:
                     if details.last_reason == "OOMKilled" else f"{pod.name}: {said.reason} {said.message}"
                     if said is not None else f"{pod.name} {pod.status}")
             findings.append(finding("oom", service_object(pod.workload), f"{pod.workload} is killed for memory",
-                                    [(line, source), (f"{pod.restarts} restarts", reads.pods_label())],
+                                    [(line, source), *([(f"{pod.restarts} restarts", reads.pods_label())]
+                                                       if pod.restarts else [])],
                                     [("oom_killed", 0.92)], reads.label("get_app_yaml", service=pod.workload)))
     return findings
 
