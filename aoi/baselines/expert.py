@@ -26,6 +26,9 @@ from typing import Any
 
 from aoi.baselines import evidence as ev
 from aoi.baselines.prompt_view import PromptView, read_prompt, render_notes
+from aoi.baselines.remedies import plan_reads, plan_writes, reads_complete
+from aoi.diagnosis.reads import parse_call
+from aoi.diagnosis.taxonomy import BY_NAME, ROOT_CAUSES
 from aoi.graph.decision import MAX_LOCALIZATION, MAX_SUMMARY
 from aoi.graph.models.base import Completion, Message
 
@@ -74,6 +77,11 @@ FLAG_TARGETS: dict[str, str] = {
 }
 """The OpenTelemetry demo's documented flags and the service each one breaks."""
 
+MAX_REMEDY_WRITES = 2
+"""Each write of a remedy's plan is planned from a fresh read of the state; the same reads a third time would count
+as a repeated call, so a plan stops (and verifies) after this many writes."""
+TRUST = 0.5
+"""The triage score from which the expert takes a hypothesis as its diagnosis."""
 _CRASH_STATES = ("CrashLoopBackOff", "Error", "OOMKilled", "RunContainerError", "CreateContainerError")
 _START_STATES = ("ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CreateContainerConfigError",
                  "ContainerCreating", "Init:0/1", "NotReady")
@@ -109,13 +117,22 @@ def decide(view: PromptView) -> Decision:
     if view.previous_action == "act":
         return _after_write(view, notes)
     if "triage" not in _set(notes, "done"):
-        return _probe(view, notes, "Start broad.", [("get_resources", {"resource_type": "pods"}),
-                                                    ("get_events", {"warnings_only": True}), ("get_alerts", {})],
-                      "triage")
+        return _probe(view, notes, "Start with triage and a broad look.",
+                      [("triage", {}), ("get_resources", {"resource_type": "pods"}),
+                       ("get_events", {"warnings_only": True})], "triage")
+    confirm = _confirm_probe(view, notes)
+    if confirm is not None:
+        return confirm
+    if not notes.get("tcause") and "alerts" not in _set(notes, "done"):
+        return _probe(view, notes, "Triage is not conclusive; check the alerts.", [("get_alerts", {})], "alerts")
     if view.task == "detection":
         return _detect(view, notes, findings)
     if "fix" in notes:  # the writes are done and their verification came back
         return _after_verify(view, notes)
+    if view.task == "mitigation" and notes.get("tcause") and "flagd" not in view.services:
+        remedy = _remedy(view, notes)
+        if remedy is not None:
+            return remedy
     probe = _next_probe(view, notes)
     if probe is not None:
         return probe
@@ -125,7 +142,8 @@ def decide(view: PromptView) -> Decision:
 
 
 def _detect(view: PromptView, notes: dict[str, str], findings: str) -> Decision:
-    if _set(notes, "bad") or _set(notes, "warn") or _set(notes, "alert") or notes.get("root"):
+    if _set(notes, "bad") or _set(notes, "warn") or _set(notes, "alert") or notes.get("root") \
+            or notes.get("tcause"):
         return _submit(view, notes, findings or "Anomalies found.", "Yes")
     done = _set(notes, "done")
     if "flagd" in view.services and "flags" not in done:
@@ -157,6 +175,8 @@ def _ingest(view: PromptView, notes: dict[str, str]) -> str:
             warn = ev.warning_events(text, services)
             notes["warn"] = ",".join(dict.fromkeys(f"{w.component}:{w.reason}:{w.detail}" for w in warn))
             said.append(f"{len(warn)} warning event(s)")
+        elif tool == "triage":
+            said.append(_ingest_triage(view, text, notes))
         elif tool == "get_alerts":
             names = ev.alerted(text, services)
             notes["alert"] = ",".join(names)
@@ -186,6 +206,53 @@ def _ingest(view: PromptView, notes: dict[str, str]) -> str:
     if yamls:
         said.append(_ingest_yaml(view, yamls, notes))
     return "; ".join(s for s in said if s).capitalize()
+
+
+def _ingest_triage(view: PromptView, text: str, notes: dict[str, str]) -> str:
+    """Keep the ranked hypotheses; a confident one names the root and its cause for every task."""
+    hypotheses = ev.triage_hypotheses(text)
+    if not hypotheses:
+        return "triage found no fault"
+    notes["tri"] = "|".join(f"{h.cause}@{h.object}@{h.score:.2f}" for h in hypotheses[:3])
+    top = hypotheses[0]
+    if top.score >= TRUST:
+        kind, _, name = top.object.partition("/")
+        notes["tcause"] = top.cause
+        notes["tconfirm"] = top.confirm
+        if kind == "service" and name in view.services:
+            notes.update(root=name, cause=top.cause)
+        elif kind in ("node", "namespace"):
+            notes["tobj"] = top.object
+    return f"triage: {top.cause} on {top.object} ({top.score:.2f})"
+
+
+def _triaged(notes: dict[str, str]) -> list[tuple[str, str, float]]:
+    """(cause, object, score) of the triage hypotheses kept in the notes, best first."""
+    out = []
+    for item in notes["tri"].split("|") if notes.get("tri") else []:
+        cause, _, rest = item.partition("@")
+        obj, _, score = rest.rpartition("@")
+        try:
+            out.append((cause, obj, float(score)))
+        except ValueError:
+            continue
+    return out
+
+
+def _confirm_probe(view: PromptView, notes: dict[str, str]) -> Decision | None:
+    """Once: the read triage names to confirm its top hypothesis (skipped if the first step already made it)."""
+    done = _set(notes, "done")
+    if "confirm" in done or not notes.get("tconfirm") or view.task == "detection":
+        notes.pop("tconfirm", None)
+        return None
+    call = parse_call(notes["tconfirm"])
+    first = {("get_resources", (("resource_type", "pods"),)), ("get_alerts", ())}
+    if call is None or (call[0], tuple(sorted(call[1].items()))) in first:
+        return None
+    cause = notes.get("tcause", "")
+    notes.pop("tconfirm", None)  # used once; the summary's notes are short
+    return _probe(view, notes, f"Triage points at {cause}; confirm it with the read it suggests.",
+                  [call], "confirm", phase="hypothesize")
 
 
 def _ingest_crash(target: str, text: str, notes: dict[str, str]) -> str:
@@ -418,10 +485,47 @@ def _flag_restarts(view: PromptView, notes: dict[str, str]) -> list[tuple[str, d
     return restarts
 
 
+def _triage_object(notes: dict[str, str]) -> str:
+    return notes.get("tobj") or f"service/{notes.get('root', '')}"
+
+
+def _remedied(view: PromptView, notes: dict[str, str]) -> bool:
+    """Whether the triaged cause is fixed through `remedies` (also after a write, whose step carries no plan)."""
+    return bool(view.task == "mitigation" and notes.get("tcause") and "flagd" not in view.services
+                and plan_reads(notes["tcause"], _triage_object(notes), view.namespace))
+
+
+def _remedy(view: PromptView, notes: dict[str, str], written: int = 0) -> Decision | None:
+    """Plan the fix of the triaged cause: read (in rounds, as `remedies` asks) until the reads are complete, then
+    the first write still needed. None when `remedies` knows no fix (the expert's own analysis takes over)."""
+    cause, obj, ns = notes["tcause"], _triage_object(notes), view.namespace
+    rounds = int(notes.get("pr") or 0)
+    outputs = view.outputs if rounds else ()
+    if rounds == 0 or not reads_complete(cause, obj, ns, outputs):
+        reads = plan_reads(cause, obj, ns, outputs)
+        if not reads or rounds >= 3:
+            return None
+        notes["pr"] = str(rounds + 1)
+        return _probe(view, notes, f"Plan the fix of {cause} on {obj}: read what it changes.", reads,
+                      f"plan{written}.{rounds + 1}", phase="hypothesize")
+    writes = plan_writes(cause, obj, ns, outputs)
+    if not writes:
+        return None
+    notes["pr"] = "0"
+    return _act(view, notes, writes[0], written + 1, written + len(writes))
+
+
 def _after_write(view: PromptView, notes: dict[str, str]) -> Decision:
     """The next write of the plan, or the verification once the plan is done."""
     match = _FIX.search(view.previous_hypothesis)
     done, total = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
+    if _remedied(view, notes):  # a remedy's plan: re-read the state and plan what is still needed
+        if done < total and done < MAX_REMEDY_WRITES:
+            notes["pr"] = "0"
+            replanned = _remedy(view, notes, written=done)
+            if replanned is not None:
+                return replanned
+        return _verify(view, notes, f"Applied {done} write(s); verify the pods.")
     flag = notes.get("cause") == "flag"
     plan = [("", {}), *_flag_restarts(view, notes)] if flag else fix_plan(view, notes)
     if done < total and done < len(plan):
@@ -487,23 +591,36 @@ def _answer(view: PromptView, notes: dict[str, str]) -> Any:
         names = list(dict.fromkeys(names))[:MAX_LOCALIZATION]
         return names or list(view.services[:1])
     if view.task == "analysis":
-        level, kind = LABELS.get(cause, ("Virtualization", "Misconfiguration"))
+        row = BY_NAME.get(notes.get("tcause", ""))
+        level, kind = row.aiopslab if row is not None and notes.get("tcause") == cause \
+            else LABELS.get(cause, ("Virtualization", "Misconfiguration"))
         return {"system_level": level, "fault_type": kind}
     if view.task == "mitigation":
         return {}
     if view.task == "rca":
-        return _rca_answer(view, root, cause)
+        return _rca_answer(view, root, cause, _triaged(notes))
     if view.task == "question":
         return f"Root cause: {root or 'unknown'}; {CAUSE_TEXT.get(cause, cause or 'no cause identified')}."
     return "Yes" if root or _set(notes, "bad") or _set(notes, "alert") else "No"
 
 
-def _rca_answer(view: PromptView, root: str, cause: str) -> dict[str, list[str]]:
-    """Cloud-OpsBench's ranked answer: labels that share a word with the cause, objects that name the root."""
-    words = set(re.split(r"[_\W]+", f"{cause} {CAUSE_TEXT.get(cause, '')}".lower())) - {"", "a", "the", "its", "it"}
-    labels = sorted(view.root_causes, key=lambda label: -len(words & set(label.lower().split("_"))))
-    objects = sorted(view.fault_objects, key=lambda obj: obj.rsplit("/", 1)[-1] != root)
-    return {"root_causes": labels[:3] or ["unknown"], "fault_objects": objects[:3] or [f"service/{root or 'unknown'}"]}
+def _rca_answer(view: PromptView, root: str, cause: str,
+                triaged: Sequence[tuple[str, str, float]] = ()) -> dict[str, list[str]]:
+    """Cloud-OpsBench's ranked answer: triage's hypotheses in its order, padded with the top cause's neighbours
+    in the taxonomy (same category and object kind); without triage, labels that share a word with the cause."""
+    labels = [c for c, _, _ in triaged if c in view.root_causes]
+    objects = [o for _, o, _ in triaged if o in view.fault_objects]
+    if labels:
+        top = BY_NAME.get(labels[0])
+        labels += [r.name for r in ROOT_CAUSES if top is not None and r.name in view.root_causes
+                   and r.category == top.category and r.object_kind == top.object_kind]
+    else:
+        words = set(re.split(r"[_\W]+", f"{cause} {CAUSE_TEXT.get(cause, '')}".lower())) - {"", "a", "the", "its",
+                                                                                           "it"}
+        labels = sorted(view.root_causes, key=lambda label: -len(words & set(label.lower().split("_"))))
+    objects += sorted(view.fault_objects, key=lambda obj: obj.rsplit("/", 1)[-1] != root)
+    return {"root_causes": list(dict.fromkeys(labels))[:3] or ["unknown"],
+            "fault_objects": list(dict.fromkeys(objects))[:3] or [f"service/{root or 'unknown'}"]}
 
 
 def _hypothesis(notes: dict[str, str]) -> str:

@@ -74,9 +74,14 @@ def make_observe(rt: Runtime) -> Any:
     return observe
 
 
+_NAMED = re.compile(r'(?:\b(?:node|service|namespace)/|"name":\s*"|\bNode:\s+)([a-z0-9][-a-z0-9.]*)')
+
+
 def _names_in(text: str, services: list[str]) -> set[str]:
     """Kubernetes-style object names shown in tool output (services, pods, nodes, config objects ...)."""
     tokens = {t for t in _TOKEN.findall(text) if _NAME.fullmatch(t) and ("-" in t or t in services)}
+    # Names without a dash count where the output says what they name (`node/master`, `"name": "master"`).
+    tokens |= {t for t in _NAMED.findall(text) if _NAME.fullmatch(t)}
     # A pod `geo-7d9f-x2k4` shows its workload `geo` too.
     tokens |= {s for s in services if s in tokens or any(t.startswith(s + "-") for t in tokens)}
     return set(sorted(tokens)[:MAX_NAMES_PER_STEP])
