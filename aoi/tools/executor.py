@@ -114,8 +114,11 @@ class Executor:
         except GrantError as exc:
             return self.refuse(thread_id, tool, args, "", f"refused: {exc}")
         try:
-            self._policy.check(target, replicas=args.get("replicas"), irreversible_approved=claims.irreversible_ok)
+            self._policy.check(target, replicas=args.get("replicas"), irreversible_approved=True)
             dry = self._call(tool, args, dry_run=True)
+            # The irreversible rule last: only the dry run's pre-images say whether the objects hold data.
+            self._policy.check(target, irreversible_approved=claims.irreversible_ok
+                               or not self._policy.loses_data(target, dry.undo.pre_images))
         except PolicyError as exc:
             return self.refuse(thread_id, tool, args, claims.approver, f"refused by policy: {exc}", claims)
         except ClusterError as exc:

@@ -8,7 +8,9 @@ approved them as irreversible.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from aoi.cluster.interface import ForbiddenError
 
@@ -53,6 +55,17 @@ class WritePolicy:
     irreversible: frozenset[tuple[str, str]] = frozenset({("delete", "PersistentVolumeClaim")})
     """(verb, kind) pairs that lose data no undo record can bring back."""
     max_replicas: int = 20
+
+    def loses_data(self, target: WriteTarget, pre_images: Sequence[dict[str, Any]]) -> bool:
+        """Whether the write is one of the irreversible pairs and its objects, as the dry run found them, hold data
+        an undo cannot bring back. A claim that never bound (Pending, no volume) holds none: deleting it is undone
+        by re-creating it from its pre-image."""
+        if (target.verb, target.kind) not in self.irreversible:
+            return False
+        if target.kind != "PersistentVolumeClaim" or not pre_images:
+            return True
+        return not all((image.get("status") or {}).get("phase") == "Pending"
+                       and not (image.get("spec") or {}).get("volumeName") for image in pre_images)
 
     def check(self, target: WriteTarget, *, replicas: int | None = None, irreversible_approved: bool = False) -> None:
         """Raises:

@@ -222,6 +222,17 @@ def test_an_irreversible_write_needs_an_irreversible_approval(db: sqlite3.Connec
     assert executor.execute("delete_resource", args, thread_id="t1", grant=grant).status == "applied"
 
 
+def test_deleting_a_claim_that_never_bound_needs_no_irreversible_approval(db: sqlite3.Connection) -> None:
+    cluster, _, executor, authority = _setup("online-boutique", db, "delete_resource")
+    cluster.inject("pvc_storage_class_mismatch")  # the claim is re-created Pending: it holds no data
+    cluster.tick(4)
+    args = {"kind": "pvc", "name": "redis-cart-pvc", "namespace": NS}
+    result = executor.execute("delete_resource", args, thread_id="t1",
+                              grant=_grant(executor, authority, "delete_resource", args))
+    assert result.status == "applied"
+    assert cluster.engine.state.store.get("PersistentVolumeClaim", NS, "redis-cart-pvc") is None
+
+
 def test_unknown_tools_are_writes_and_are_refused(db: sqlite3.Connection) -> None:
     _, backend, executor, _ = _setup("online-boutique", db, "x")
     result = executor.execute("exec_in_pod", {"cmd": "rm -rf /"}, thread_id="t1", grant="")
