@@ -69,6 +69,8 @@ class _Episode:
     counts: dict[str, int] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
     writes: list[dict[str, Any]] = field(default_factory=list)
+    settle_ticks: int = 0
+    """Ticks writes added for the cluster to settle; later steps' time is shifted by them (as in the graph)."""
     submission: Any = None
     outcome: str | None = None
 
@@ -218,13 +220,14 @@ class _Loop:
             result = self.env.call("probe", name, args)
             text = redact_text(result.text)
             state.flags += [f"injection:{f}" for f in injection_flags(text)]
-            self.env.advance_to(self.base_tick + (state.step + 1) * TICKS_PER_STEP)
+            self.env.advance_to(self.base_tick + (state.step + 1) * TICKS_PER_STEP + state.settle_ticks)
             self.store.record_step(StepRecord(self.thread, state.step, "observe", tool_calls=[
                 {"tool": name, "args": args}], results=[{"tool": name, "args": args, "error": result.is_error,
                                                          "text": text}], wall_s=time.perf_counter() - started))
             return text
         text = self._write(state, name, args)
-        self.env.advance_to(self.base_tick + (state.step + 1) * TICKS_PER_STEP + SETTLE_TICKS)
+        state.settle_ticks += SETTLE_TICKS
+        self.env.advance_to(self.base_tick + (state.step + 1) * TICKS_PER_STEP + state.settle_ticks)
         self.store.record_step(StepRecord(self.thread, state.step, "act", tool_calls=[{"tool": name, "args": args}],
                                           results=[{"text": text}], wall_s=time.perf_counter() - started))
         return text

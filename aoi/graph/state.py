@@ -32,6 +32,9 @@ class AgentState(TypedDict, total=False):
     task: dict[str, Any]
     """{type, text, namespace, services}."""
     base_tick: int
+    settle_ticks: int
+    """Simulated ticks that writes added to let the cluster settle; every later step's time is shifted by them, so
+    the clock keeps moving after a write instead of waiting for the step schedule to catch up."""
     started_at: float
     """Unix time the episode started (for `Budget.max_seconds`)."""
     step: int

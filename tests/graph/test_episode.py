@@ -281,3 +281,33 @@ def test_a_write_that_omits_optional_arguments_runs_with_the_defaults_it_was_app
     assert [(w["tool"], w["status"]) for w in result.writes] == [("patch_resource", "applied")]
     approved = _runner(aoi_home, plan, approve="auto").store.approvals("t1")
     assert approved[0]["args"]["patch_type"] == "merge"
+
+
+def test_a_read_repeated_after_an_applied_write_is_a_new_observation(aoi_home: Path) -> None:
+    pods = ("get_resources", {"resource_type": "pods"})
+    plan = [probe(pods), probe(pods), act("restart_workload", RESTART_GEO), probe(pods), probe(pods),
+            submit({})]
+    result = _runner(aoi_home, plan, approve="auto").run()
+    assert result.outcome == "submitted"
+    assert [tool for _, tool in _audit(aoi_home) if tool] == ["restart_workload", "restart_workload"]
+
+
+def test_reads_repeated_without_a_write_between_them_still_end_the_episode(aoi_home: Path) -> None:
+    pods = ("get_resources", {"resource_type": "pods"})
+    plan = [probe(pods), probe(pods), act("restart_workload", RESTART_GEO), probe(pods), probe(pods), probe(pods)]
+    result = _runner(aoi_home, plan, approve="auto").run()
+    assert result.outcome == "repeated_calls"
+
+
+def test_the_simulated_clock_keeps_moving_after_a_write(aoi_home: Path) -> None:
+    pods = ("get_resources", {"resource_type": "pods"})
+    plan = [probe(pods), act("restart_workload", RESTART_GEO), probe(("get_resources", {"resource_type": "pods",
+                                                                                          "wide": True})),
+            probe(("get_resources", {"resource_type": "pods", "show_labels": True})), submit({})]
+    runner = _runner(aoi_home, plan, approve="auto")
+    base = runner.env.current_tick()
+    result = runner.run()
+    assert result.outcome == "submitted" and [tool for _, tool in _audit(aoi_home)] == ["restart_workload"] * 2
+    # Each of the four steps before the submission moves time by two ticks, and the write adds its settling time
+    # on top: the probes after the write see the cluster later than the write did, not frozen.
+    assert runner.env.current_tick() - base == 4 * 2 + 12

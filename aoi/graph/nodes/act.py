@@ -48,7 +48,8 @@ def make_act(rt: Runtime) -> Any:
                                                 "idempotency_key": f"{thread}:{step}:{tool}"})
         fields = dict(line.split(": ", 1) for line in result.text.splitlines()[:3] if ": " in line)
         status, undo_id = fields.get("status", "failed"), fields.get("undo_id")
-        rt.env.advance_to(state["base_tick"] + (step + 1) * TICKS_PER_STEP + SETTLE_TICKS)
+        settled = state.get("settle_ticks", 0) + SETTLE_TICKS
+        rt.env.advance_to(state["base_tick"] + (step + 1) * TICKS_PER_STEP + settled)
         after = unhealthy_pods(rt.env.call("probe", "get_resources", {"resource_type": "pods", "namespace": ns}).text)
         verdict = "applied" if status in ("applied", "noop") else f"not applied ({fields.get('message', '')})"
         rolled_back = False
@@ -70,7 +71,12 @@ def make_act(rt: Runtime) -> Any:
                                         wall_s=time.perf_counter() - started))
         record = iteration(step, f"executed {tool}: {verdict}", state.get("decision"),
                            [{"tool": tool, "args": args}], [result.text[:1500]])
-        return {"writes": [write], "iterations": [record], "proposal": None, "grant": None, "step": step + 1,
-                "feedback": f"Your write {tool} was {verdict}. Verify the fix with read tools, then submit."}
+        update: dict[str, Any] = {
+            "writes": [write], "iterations": [record], "proposal": None, "grant": None, "step": step + 1,
+            "settle_ticks": settled,
+            "feedback": f"Your write {tool} was {verdict}. Verify the fix with read tools, then submit."}
+        if status in ("applied", "noop") and not rolled_back:
+            update["call_counts"] = {}  # the cluster changed: a read made before the write is a new read after it
+        return update
 
     return act

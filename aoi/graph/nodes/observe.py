@@ -61,7 +61,7 @@ def make_observe(rt: Runtime) -> Any:
         record = iteration(step, decision.get("summary", ""), decision, decision.get("tool_calls", []), compressed)
         rt.store.record_step(StepRecord(thread_id(config), step, "observe", tool_calls=record["tool_calls"],
                                         results=results, wall_s=time.perf_counter() - started))
-        rt.env.advance_to(state["base_tick"] + (step + 1) * TICKS_PER_STEP)
+        rt.env.advance_to(state["base_tick"] + (step + 1) * TICKS_PER_STEP + state.get("settle_ticks", 0))
         update: dict[str, Any] = {
             "step": step + 1, "iterations": [record], "call_counts": counts,
             "tool_calls_total": state.get("tool_calls_total", 0) + len(results),
