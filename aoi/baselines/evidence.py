@@ -264,3 +264,9 @@ def triage_hypotheses(text: str) -> list[TriageHypothesis]:
         found.append(TriageHypothesis(head.group(2), head.group(3), float(head.group(4)),
                                       confirm.group(1).strip() if confirm else ""))
     return found
+
+
+def short_deployments(table: str) -> list[str]:
+    """Deployments of a `get deployments` table with fewer ready replicas than desired (`READY 0/1`)."""
+    return [name for name, ready, want in re.findall(r"^(\S+)\s+(\d+)/(\d+)\s", table, re.M)
+            if int(ready) < int(want)]

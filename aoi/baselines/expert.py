@@ -77,9 +77,9 @@ FLAG_TARGETS: dict[str, str] = {
 }
 """The OpenTelemetry demo's documented flags and the service each one breaks."""
 
-MAX_REMEDY_WRITES = 2
-"""Each write of a remedy's plan is planned from a fresh read of the state; the same reads a third time would count
-as a repeated call, so a plan stops (and verifies) after this many writes."""
+MAX_REMEDY_WRITES = 6
+"""Each write of a remedy's plan is planned from a fresh read of the state (two steps a write); a plan stops and
+verifies after this many writes so that the step budget still holds the verification."""
 TRUST = 0.5
 """The triage score from which the expert takes a hypothesis as its diagnosis."""
 _CRASH_STATES = ("CrashLoopBackOff", "Error", "OOMKilled", "RunContainerError", "CreateContainerError")
@@ -242,7 +242,7 @@ def _triaged(notes: dict[str, str]) -> list[tuple[str, str, float]]:
 def _confirm_probe(view: PromptView, notes: dict[str, str]) -> Decision | None:
     """Once: the read triage names to confirm its top hypothesis (skipped if the first step already made it)."""
     done = _set(notes, "done")
-    if "confirm" in done or not notes.get("tconfirm") or view.task == "detection":
+    if "confirm" in done or not notes.get("tconfirm") or view.task == "detection" or _remedied(view, notes):
         notes.pop("tconfirm", None)
         return None
     call = parse_call(notes["tconfirm"])
@@ -499,6 +499,8 @@ def _remedy(view: PromptView, notes: dict[str, str], written: int = 0) -> Decisi
     """Plan the fix of the triaged cause: read (in rounds, as `remedies` asks) until the reads are complete, then
     the first write still needed. None when `remedies` knows no fix (the expert's own analysis takes over)."""
     cause, obj, ns = notes["tcause"], _triage_object(notes), view.namespace
+    written = written or int(notes.get("wr") or 0)  # a re-plan's read step carries the count in the notes
+    notes["wr"] = str(written)
     rounds = int(notes.get("pr") or 0)
     outputs = view.outputs if rounds else ()
     if rounds == 0 or not reads_complete(cause, obj, ns, outputs):
@@ -543,27 +545,33 @@ def _act(view: PromptView, notes: dict[str, str], call: tuple[str, dict[str, Any
                      hypothesis, 85, "act", [{"tool": tool, "args": args}])
 
 
-_VERIFY_ROUNDS = (("get_resources", {"resource_type": "pods", "wide": True}),
-                  ("get_resources", {"resource_type": "pods", "show_labels": True}),
-                  ("get_resources", {"resource_type": "pods", "wide": True, "show_labels": True}))
-"""Successive checks while the cluster settles after a fix (different calls, so none counts as a repeat)."""
+_VERIFY_ROUNDS = ((("get_resources", {"resource_type": "pods", "wide": True}),
+                   ("get_resources", {"resource_type": "deployments"})),
+                  (("get_resources", {"resource_type": "pods", "show_labels": True}),
+                   ("get_resources", {"resource_type": "deployments", "wide": True})),
+                  (("get_resources", {"resource_type": "pods", "wide": True, "show_labels": True}),
+                   ("get_resources", {"resource_type": "deployments", "show_labels": True})))
+"""Successive checks while the cluster settles after a fix: pods, and Deployments at their desired availability
+(pods can look ready before their Deployment counts them available). Different calls, so none is a repeat."""
 
 
 def _after_verify(view: PromptView, notes: dict[str, str]) -> Decision:
     """Submit once the pods are healthy; give a recovering cluster a few more checks first."""
     rounds = int(notes.get("fix") or 1)
-    still_bad = _list(notes, "bad") and any(o.tool == "get_resources" and o.args.get("resource_type") == "pods"
-                                            for o in view.outputs)
+    still_bad = (_list(notes, "bad") and any(o.tool == "get_resources" and o.args.get("resource_type") == "pods"
+                                             for o in view.outputs)) or any(
+        o.tool == "get_resources" and o.args.get("resource_type") == "deployments" and ev.short_deployments(o.text)
+        for o in view.outputs if not o.error)
     if still_bad and rounds < len(_VERIFY_ROUNDS) and view.step < view.max_steps - 1:
         notes["fix"] = str(rounds + 1)
-        return _probe(view, notes, "Pods are still recovering; check again.", [_VERIFY_ROUNDS[rounds]],
+        return _probe(view, notes, "Pods are still recovering; check again.", _VERIFY_ROUNDS[rounds],
                       f"verify{rounds + 1}", phase="verify")
     return _submit(view, notes, "Fix applied and verified." if not still_bad else "Fix applied.")
 
 
 def _verify(view: PromptView, notes: dict[str, str], said: str) -> Decision:
     notes["fix"] = "1"
-    return _probe(view, notes, said, [_VERIFY_ROUNDS[0]], "verify", phase="verify")
+    return _probe(view, notes, said, _VERIFY_ROUNDS[0], "verify", phase="verify")
 
 
 # -- decisions --------------------------------------------------------------------------------------------------
@@ -591,9 +599,9 @@ def _answer(view: PromptView, notes: dict[str, str]) -> Any:
         names = list(dict.fromkeys(names))[:MAX_LOCALIZATION]
         return names or list(view.services[:1])
     if view.task == "analysis":
+        # A cause the expert's own analyzers named (a datastore, a flag) is finer than triage's; else triage's.
         row = BY_NAME.get(notes.get("tcause", ""))
-        level, kind = row.aiopslab if row is not None and notes.get("tcause") == cause \
-            else LABELS.get(cause, ("Virtualization", "Misconfiguration"))
+        level, kind = LABELS.get(cause, row.aiopslab if row is not None else ("Virtualization", "Misconfiguration"))
         return {"system_level": level, "fault_type": kind}
     if view.task == "mitigation":
         return {}

@@ -535,6 +535,36 @@ def _writes_rollback(cause: str, name: str, ns: str, seen: _Outputs) -> list[Cal
     return [rollback(name, ns)]
 
 
+def _writes_unpin(cause: str, name: str, ns: str, seen: _Outputs) -> list[Call]:
+    """A pod pinned (by `nodeSelector`) to a node that does not exist: roll the template back when it changed,
+    else drop the selector so the scheduler may place the pod on any node."""
+    text = seen.text("get_app_yaml", service=name) or ""
+    match = _REVISION.search(text)
+    if match is not None and int(match.group(1)) > 1:
+        return [rollback(name, ns)]
+    deployment = _doc(_docs(text), "Deployment")
+    template = (((deployment or {}).get("spec") or {}).get("template") or {}).get("spec") or {}
+    if not template.get("nodeSelector"):
+        return []
+    return [("patch_resource", {"kind": "Deployment", "name": name, "namespace": ns, "patch_type": "json",
+                                "patch": [{"op": "remove", "path": "/spec/template/spec/nodeSelector"}]})]
+
+
+def _reads_released(cause: str, name: str, ns: str, seen: _Outputs) -> list[Call]:
+    return [_get("persistentvolumes"), _get("persistentvolumeclaims", ns)]
+
+
+def _writes_released(cause: str, name: str, ns: str, seen: _Outputs) -> list[Call]:
+    """Claims re-created after a redeploy stay Pending while their Retain volumes are Released, still holding the
+    old claims' uid: clearing a volume's claimRef makes it Available to the new claim of the same name. One write
+    per volume, the first still Released whose claim is Pending now."""
+    claims = seen.text("get_resources", resource_type="persistentvolumeclaims", namespace=ns) or ""
+    pending = {f"{ns}/{row.get('NAME')}" for row in _table(claims) if row.get("STATUS") == "Pending"}
+    return [_patch("PersistentVolume", row["NAME"], None, {"spec": {"claimRef": None}})
+            for row in _table(seen.text("get_resources", resource_type="persistentvolumes") or "")
+            if row.get("STATUS") == "Released" and row.get("CLAIM") in pending]
+
+
 def rollback(name: str, namespace: str) -> Call:
     """Roll a Deployment back to its previous revision (every optional argument spelled out: the executor fills
     omitted ones before checking the grant, which is bound to the arguments as proposed)."""
@@ -758,6 +788,8 @@ _PLANS: dict[str, tuple[str, _Planner, _Planner]] = {
     **{c: ("service", _reads_yaml, _writes_rollback) for c in ROLLBACK_CAUSES},
     **{c: ("service", _reads_claim, _writes_claim) for c in CLAIM_CAUSES},
     "pv_binding_occupied": ("service", _reads_claim, _writes_occupied),
+    "pod_assigned_to_nonexistent_node": ("service", _reads_yaml, _writes_unpin),
+    "pvc_unbindable_after_redeploy": ("namespace", _reads_released, _writes_released),
     **{c: ("service", _reads_yaml, _writes_service) for c in SERVICE_ROUTING_CAUSES},
     "service_env_var_address_mismatch": ("service", _reads_env, _writes_env),
     **{c: ("service", _reads_chaos, _writes_chaos) for c in CHAOS_KINDS},

@@ -169,3 +169,33 @@ def test_a_volume_held_by_a_claim_some_pod_uses_is_left_alone() -> None:
     in_use = [ToolOutput(o.tool, o.args, o.text.replace("Used By:       <none>", "Used By:       backup-0"), o.error)
               for o in outputs]
     assert plan_writes(cause, obj, cluster.namespace, in_use) == []
+
+
+def test_volumes_released_by_claims_a_redeploy_recreated_are_freed_one_by_one() -> None:
+    cluster = SimCluster("hotel-reservation", seed=0)
+    cluster.inject("redeploy_without_PV")
+    cluster.tick(24)
+    obj = f"namespace/{cluster.namespace}"
+    freed = []
+    while writes := plan_writes("pvc_unbindable_after_redeploy", obj, cluster.namespace,
+                                _read(cluster, "pvc_unbindable_after_redeploy", obj)):
+        assert writes[0][0] == "patch_resource" and writes[0][1]["patch"] == {"spec": {"claimRef": None}}
+        freed.append(writes[0][1]["name"])
+        _apply(cluster, writes[:1])
+        cluster.tick(2)
+    assert len(freed) == len(set(freed)) >= 2
+    claims = cluster.engine.state.store.list("PersistentVolumeClaim", cluster.namespace)
+    assert claims and all(c["status"]["phase"] == "Bound" for c in claims)
+
+
+def test_a_pod_pinned_to_a_node_that_does_not_exist_is_unpinned() -> None:
+    cluster = SimCluster("social-network", seed=0)
+    fault = cluster.inject("assign_to_non_existent_node_social_net")
+    cluster.tick(24)
+    cause, obj = "pod_assigned_to_nonexistent_node", fault.ground_truth().fault_object
+    writes = plan_writes(cause, obj, cluster.namespace, _read(cluster, cause, obj))
+    assert [w[0] for w in writes] == ["patch_resource"]
+    assert writes[0][1]["patch"] == [{"op": "remove", "path": "/spec/template/spec/nodeSelector"}]
+    _apply(cluster, writes)
+    cluster.tick(36)
+    assert fault.is_mitigated(cluster.engine)
