@@ -10,7 +10,7 @@ from aoi.diagnosis.messages import ProbeSpec, parse_probe_specs
 _PORT = re.compile(r"^\s+Ports?:\s+(.*)$", re.M)
 _STATE = re.compile(r"^\s+State:\s+(\w+)\s*\n(?:\s+Reason:\s+(\S+)\s*\n)?(?:\s+Message:\s+(.*)\n)?", re.M)
 _LAST = re.compile(r"^\s+Last State:\s+(\w+)\s*\n(?:\s+Reason:\s+(\S+)\s*\n)?(?:\s+Message:\s+.*\n)?"
-                   r"(?:\s+Exit Code:\s+(\d+))?", re.M)
+                   r"(?:\s+Exit Code:\s+(\d{1,9}))?", re.M)
 _EVENT = re.compile(r"^\s+(Normal|Warning)\s+(\S+)\s+(\S+(?: \(x\d+ over \S+\))?)\s+(\S+(?:, \S+)*)\s+(.*)$", re.M)
 _MOUNT = re.compile(r"^\s+(/\S*) from (\S+)", re.M)
 _ENV = re.compile(r"^\s+([A-Z_][A-Z0-9_]*):\s+(\S.*)$", re.M)
@@ -44,7 +44,7 @@ def parse_pod(text: str) -> PodDetails:
     """The facts of one `describe pod` text (the first container's state; every container's ports and probes)."""
     ports = []
     for cell in _PORT.findall(text):
-        for number, proto in re.findall(r"(\d+)/(TCP|UDP|SCTP)", cell):
+        for number, proto in re.findall(r"(\d{1,5})/(TCP|UDP|SCTP)", cell):
             if number != "0":
                 ports.append((int(number), proto))
     state = _STATE.search(text)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 # -- kube-scheduler ---------------------------------------------------------------------------------------------
-_AVAILABLE = re.compile(r"(\d+)/(\d+) nodes are available(?::\s*(.*))?", re.S)
+_AVAILABLE = re.compile(r"(\d{1,9})/(\d{1,9}) nodes are available(?::\s*(.*))?", re.S)
 _ENTRY_SPLIT = re.compile(r",\s+(?=\d+\s)")
-_ENTRY = re.compile(r"^(\d+)\s+(.+?)\.?$", re.S)
+_ENTRY = re.compile(r"^(\d{1,9})\s+(.+?)\.?$", re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +197,7 @@ def probe_failure(message: str) -> ProbeFailure:
 
 _PROBE_LINE = re.compile(r"^\s*(Liveness|Readiness|Startup):\s+(.*)$", re.M)
 _PROBE_TARGET = re.compile(r"^(http-get|tcp-socket|grpc|exec)\s+(\S*)")
-_PROBE_FIELD = re.compile(r"(delay|timeout|period|#success|#failure)=(\d+)s?")
+_PROBE_FIELD = re.compile(r"(delay|timeout|period|#success|#failure)=(\d{1,9})s?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +223,7 @@ def parse_probe_specs(describe: str) -> list[ProbeSpec]:
     for kind, rest in _PROBE_LINE.findall(describe):
         target = _PROBE_TARGET.match(rest.strip())
         handler, address = (target.group(1), target.group(2)) if target else ("", "")
-        port_match = re.search(r":(\d+)(?:/|$)", address) if handler != "exec" else None
+        port_match = re.search(r":(\d{1,5})(?:/|$)", address) if handler != "exec" else None
         scheme = address.split("://", 1)[0] if "://" in address else ""
         fields = dict(_PROBE_FIELD.findall(rest))
         specs.append(ProbeSpec(kind, handler, int(port_match.group(1)) if port_match else None, scheme,

@@ -21,7 +21,7 @@ from aoi.cluster.interface import ClusterError, ClusterReader
 from aoi.cluster.render.parse import parse_kubectl_table
 
 CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
-_AGE = re.compile(r"(\d+)([dhms])")
+_AGE = re.compile(r"(\d{1,9})([dhms])")
 _AGE_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
@@ -260,7 +260,7 @@ class Reads:
 
 
 def _int(text: str, default: int = 0) -> int:
-    match = re.match(r"\d+", text or "")
+    match = re.match(r"\d{1,9}", text or "")
     return int(match.group()) if match else default
 
 
@@ -300,7 +300,8 @@ def _nodes(config: dict[str, Any]) -> list[Node]:
                    or labels.get("kubernetes.io/role") in ("master", "control-plane"))
         conditions = {str(k): str(v) for k, v in (raw.get("conditions") or {}).items()}
         status = str(raw.get("status", ""))
-        ready = conditions.get("Ready") or ("True" if status == "Ready" else "Unknown" if "Unknown" in status
+        words = status.split(",")  # kubectl prints a cordoned node as `Ready,SchedulingDisabled`
+        ready = conditions.get("Ready") or ("True" if words[0] == "Ready" else "Unknown" if "Unknown" in status
                                             else "False" if status else "")
         nodes.append(Node(name=str(raw["name"]), ready=ready, control_plane=control,
                           unschedulable=bool(raw.get("unschedulable")) or "SchedulingDisabled" in status

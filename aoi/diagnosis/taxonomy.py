@@ -222,6 +222,11 @@ ROOT_CAUSES: tuple[RootCause, ...] = (
            "and exits (CrashLoopBackOff, 'Permission denied').",
            "get_logs show 'Permission denied' (or a read-only directory) on the data path and get_app_yaml "
            "sets runAsUser without fsGroup; exit reason Error, not OOMKilled (oom_killed)"),
+    _cause("container_config_missing", "startup", "service", (_VIRT, _MISCONFIG),
+           "The container's env or envFrom names a ConfigMap, Secret or key that does not exist: the kubelet cannot "
+           "build its config (CreateContainerConfigError) and never starts it.",
+           "describe_resource pods: CreateContainerConfigError, '<kind> \"<name>\" not found'; as a volume it "
+           "is FailedMount instead (not volume_mount_permission_denied)"),
     # -- runtime: the container runs but exits, restarts or misbehaves -------------------------------------------
     _cause("oom_killed", "runtime", "service", (_VIRT, _MISCONFIG),
            "The container's memory limit is below what it needs: the kernel OOM-kills it (exit 137, reason "

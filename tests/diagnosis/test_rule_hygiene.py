@@ -132,14 +132,7 @@ def test_every_registered_analyzer_has_a_docstring(name: str) -> None:
     assert (ANALYZERS[name].__doc__ or "").strip()
 
 
-MODULE_XFAIL = {"performance": pytest.mark.xfail(strict=True, reason=(
-    "analyzers/performance.py's module docstring says `Behaviour encoded here:` but neither `Kubernetes behaviour` "
-    "nor any Kubernetes component (kubelet, kube-proxy, ...) whose behaviour its latency and CPU rules encode"))}
-
-
-@pytest.mark.parametrize("module", [
-    pytest.param(m, marks=MODULE_XFAIL.get(m, ())) for m in sorted({fn.__module__.rsplit(".", 1)[1]
-                                                                     for fn in ANALYZERS.values()})])
+@pytest.mark.parametrize("module", sorted({fn.__module__.rsplit(".", 1)[1] for fn in ANALYZERS.values()}))
 def test_every_analyzer_module_docstring_names_the_kubernetes_behaviour_it_encodes(module: str) -> None:
     source = (PACKAGE / "analyzers" / f"{module}.py").read_text(encoding="utf-8")
 

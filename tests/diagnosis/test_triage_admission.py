@@ -62,10 +62,6 @@ def test_a_full_services_quota_with_every_service_present_is_not_a_fault() -> No
     assert ranked(triage(cluster, "shop")) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "quota_exhaustion proposes namespace_service_quota_exceeded (0.75) for a missing Service while the services "
-    "quota has headroom (2/5): a count quota below its hard limit cannot refuse a create of one object; the "
-    "below-the-limit allowance only makes sense for requests.storage, where the missing object may be larger"))
 def test_a_missing_service_under_a_services_quota_with_headroom_is_not_a_quota_refusal() -> None:
     cluster = shop()
     del cluster.services_table["cache"], cluster.endpoints["cache"]

@@ -3,7 +3,6 @@ pods, and a caller's environment address against the Services that exist."""
 
 from __future__ import annotations
 
-import pytest
 from diagnosis_fakes import manifest, ranked, scored, shop
 
 from aoi.diagnosis import triage
@@ -70,10 +69,6 @@ def test_an_address_to_a_wrong_port_of_a_service_is_flagged_when_the_caller_erro
     assert ranked(triage(cluster, "shop")) == [("service_env_var_address_mismatch", "service/web")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "routing.caller_addresses only reads env values shaped `host:port`; the module docstring names the "
-    "`*_HOST`/`*_PORT` pair form too, but an API_HOST naming no Service is never checked, even when the caller's "
-    "error log says `no such host` for it"))
 def test_a_host_and_port_pair_naming_no_service_is_flagged_when_the_caller_errors_about_it() -> None:
     cluster = shop()
     cluster.manifests["web"] = manifest("web", env={"API_HOST": "api-gateway", "API_PORT": "9090"})

@@ -140,11 +140,6 @@ def test_readiness_failures_of_a_pod_that_is_ready_now_are_ordinary() -> None:
     assert ranked(triage(cluster, "shop")) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "runtime.classify_probe maps every `connection refused` to *_probe_incorrect_port (0.7) even when the probed port "
-    "is one the container declares, although the module docstring says to compare it with the declared ports: a "
-    "refusal on the declared port right after start (delay=0s) means the app is not listening yet, i.e. the probe's "
-    "timing. On the simulator, liveness_probe_incorrect_timing on frontend ranks liveness_probe_incorrect_port first"))
 def test_a_liveness_probe_refused_on_the_declared_port_right_after_start_is_a_timing_fault() -> None:
     cluster = crash_looping(liveness=http_probe(9090, delay=0, timeout=1, period=2, failure=1),
                             failures=[REFUSED] * 3, killed=True)

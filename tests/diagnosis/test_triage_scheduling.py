@@ -51,10 +51,7 @@ def test_a_healthy_namespace_has_no_scheduling_hypothesis() -> None:
 
 CORDONED_STATUS = [
     "Ready",
-    pytest.param("Ready,SchedulingDisabled", marks=pytest.mark.xfail(strict=True, reason=(
-        "reads._nodes reads a node whose status is kubectl's `Ready,SchedulingDisabled` as Ready=False (only the "
-        "exact word `Ready` counts as True), so node_conditions reports kubelet/containerd outages on a node that "
-        "is merely cordoned"))),
+    "Ready,SchedulingDisabled",
 ]
 """How a cordoned node's status is written: as the simulator does, and as kubectl's STATUS column does."""
 

@@ -108,9 +108,6 @@ def test_an_env_reference_to_a_missing_config_map_is_a_container_config_fault_of
     assert report.hypotheses[0].symptom == "api-6d4cf56db6-x2q8k cannot build its container config"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "container_config proposes the cause `container_config_missing`, which is not a row of aoi.diagnosis.taxonomy "
-    "(so it has no category and no answer can name it)"))
 def test_a_container_config_fault_is_proposed_under_a_taxonomy_cause() -> None:
     report = triage(missing_config_map(as_volume=False), "shop")
 

@@ -54,6 +54,8 @@ def quota_exhaustion(reads: Reads) -> list[Finding]:
         if not entries or not missing:
             continue
         full = [e for e in entries if e[1] == e[2]]
+        if resource == "services" and not full:
+            continue  # a count quota below its limit cannot refuse the create of one object
         # A direct create refused by quota leaves no event: the quota's headroom and the missing object are the
         # evidence. At its limit the refusal is certain; below it, the missing object may simply be larger.
         _, used, hard, source = (full or entries)[0]

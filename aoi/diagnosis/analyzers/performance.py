@@ -1,9 +1,10 @@
 """Performance: every object is healthy, but a service is slow.
 
-Behaviour encoded here: latency injected into one service (pod network delay) makes that service slow and every
-caller on the path inherits the delay, so the origin is the slowest service none of whose own callees is slow; CPU
-saturation also slows the service, but its CPU sits at its limit and the kernel throttles it (CFS throttling),
-which a network delay never does.
+Kubernetes behaviour encoded here (the kubelet enforces a container's CPU limit through CFS quotas): latency
+injected into one service (pod network delay) makes that service slow and every caller on the path inherits the
+delay, so the origin is the slowest service none of whose own callees is slow; CPU saturation also slows the
+service, but its CPU sits at its limit and the kernel throttles it (CFS throttling), which a network delay never
+does.
 """
 
 from __future__ import annotations

@@ -121,8 +121,8 @@ def caller_addresses(reads: Reads) -> list[Finding]:
         if workload is None:
             continue
         for container in workload.containers:
-            for env in container.get("env") or []:
-                value = str((env or {}).get("value", "")) if isinstance(env, dict) else ""
+            for env in _addresses(container.get("env") or []):
+                value = env["value"]
                 match = _ADDRESS.match(value.strip())
                 if match is None:
                     continue
@@ -160,6 +160,18 @@ def caller_addresses(reads: Reads) -> list[Finding]:
                                         [("service_env_var_address_mismatch", confidence)],
                                         reads.label("get_error_logs", service=name)))
     return findings
+
+
+def _addresses(env: list[Any]) -> list[dict[str, str]]:
+    """Environment entries as `{name, value}`, plus one `host:port` entry for each `X_HOST` + `X_PORT` pair."""
+    plain = {str(e.get("name", "")): str(e.get("value", "")) for e in env if isinstance(e, dict) and "value" in e}
+    out = [{"name": k, "value": v} for k, v in plain.items()]
+    for key, host in plain.items():
+        if key.endswith("_HOST"):
+            port = plain.get(key[:-5] + "_PORT", "")
+            if port.isdigit() and host:
+                out.append({"name": f"{key}/{key[:-5]}_PORT", "value": f"{host}:{port}"})
+    return out
 
 
 def _error_lines(reads: Reads, service: str, needles: tuple[str, ...]) -> list[str]:

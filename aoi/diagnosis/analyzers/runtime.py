@@ -193,6 +193,11 @@ def classify_probe(kind: str, spec: ProbeSpec | None, details: PodDetails, messa
     elif "protocol" in kinds or (spec is not None and spec.handler == "http-get" and "status" in kinds):
         out[f"{prefix}_probe_incorrect_protocol"] = 0.85
         why = "the endpoint answers in another protocol"
+    elif "refused" in kinds and prefix == "liveness" and spec is not None and spec.port in declared:
+        # Refused on the port the container declares: the app is not listening yet when the probe starts.
+        out["liveness_probe_incorrect_timing"] = 0.7
+        out["liveness_probe_incorrect_port"] = 0.3
+        why = "the declared port refuses the probe before the app listens"
     elif "refused" in kinds:
         out[f"{prefix}_probe_incorrect_port"] = 0.7
         out[f"{prefix}_probe_incorrect_protocol"] = 0.3
