@@ -24,14 +24,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aoi.diagnosis.taxonomy import BY_NAME, taxonomy_label
 from aoi.evals.opsbench import case_dirs
 from aoi.graph.models import Model, load_model
 from aoi.graph.state import Budget
 
 LABELS_FILE = "labels.json"
 METADATA_FILE = "metadata.json"
-SCORE_KEYS = ("root_cause_a1", "root_cause_a3", "object_a1", "object_a3", "both_a1")
-"""`both_a1`: the rank-1 root cause and the rank-1 fault object are both right (the benchmark's partial A@1)."""
+SCORE_KEYS = ("root_cause_a1", "root_cause_a3", "object_a1", "object_a3", "both_a1", "full_a1")
+"""`both_a1`: the rank-1 root cause and the rank-1 fault object are both right (the benchmark's partial A@1).
+`full_a1`: also the fault taxonomy, which an answer does not name: it is the taxonomy table's category of the rank-1
+root cause (`aoi.diagnosis.taxonomy`), so this is the benchmark's A@1 for an agent that names causes by the table."""
 
 ModelFactory = Callable[[int], Model]
 """seed → the agent's model; lets callers (tests, notebooks) supply one instead of naming an agent."""
@@ -105,7 +108,14 @@ def score(submission: Any, truth: dict[str, str]) -> dict[str, float]:
     causes, objects = ranked["root_causes"], ranked["fault_objects"]
     return {"root_cause_a1": float(causes[:1] == [cause]), "root_cause_a3": float(cause in causes[:3]),
             "object_a1": float(objects[:1] == [obj]), "object_a3": float(obj in objects[:3]),
-            "both_a1": float(causes[:1] == [cause] and objects[:1] == [obj])}
+            "both_a1": float(causes[:1] == [cause] and objects[:1] == [obj]),
+            "full_a1": float(causes[:1] == [cause] and objects[:1] == [obj]
+                             and _taxonomy_of(cause) == truth.get("fault_taxonomy", "").lower())}
+
+
+def _taxonomy_of(cause: str) -> str:
+    row = BY_NAME.get(cause)
+    return taxonomy_label(row.category).lower() if row is not None else ""
 
 
 def agent_model(agent: str, model: str, seed: int) -> Model:

@@ -19,6 +19,14 @@ from aoi.graph.models.scripted import ScriptedModel
 TRUTH = {"fault_taxonomy": "Runtime_Fault", "fault_object": "service/cartservice", "root_cause": "oom_killed"}
 
 
+def test_the_full_a1_also_needs_the_taxonomy_of_the_named_cause_to_match() -> None:
+    right = {"root_causes": ["oom_killed"], "fault_objects": ["service/cartservice"]}
+    assert score(right, TRUTH)["full_a1"] == 1.0
+    assert score(right, {**TRUTH, "fault_taxonomy": "Startup_Fault"})["full_a1"] == 0.0
+    assert score({"root_causes": ["not_a_row"], "fault_objects": ["service/cartservice"]},
+                 {**TRUTH, "root_cause": "not_a_row"})["full_a1"] == 0.0
+
+
 @pytest.mark.parametrize(("submission", "expected"), [
     ({"root_causes": ["oom_killed"], "fault_objects": ["service/cartservice"]}, (1, 1, 1, 1, 1)),
     ({"root_causes": ["OOM_Killed ", "x"], "fault_objects": ["Service/CartService"]}, (1, 1, 1, 1, 1)),
@@ -80,8 +88,8 @@ def test_a_run_over_a_split_scores_every_case_and_category(split: Path, aoi_home
     assert result["both_a1"] == pytest.approx(1 / 3, abs=1e-4)
     assert result["steps_mean"] == 1.0 and result["outcomes"] == {"submitted": 6}
     assert result["by_category"]["infrastructure"] == {"root_cause_a1": 0.0, "root_cause_a3": 1.0, "object_a1": 0.0,
-                                                       "object_a3": 1.0, "both_a1": 0.0, "episodes": 2, "cases": 1,
-                                                       "steps_mean": 1.0}
+                                                       "object_a3": 1.0, "both_a1": 0.0, "full_a1": 0.0,
+                                                       "episodes": 2, "cases": 1, "steps_mean": 1.0}
     assert result["by_category"]["runtime"]["episodes"] == 4
     assert len({r["thread_id"] for r in result["results"]}) == 6
     json.dumps(result)  # the CLI prints it
