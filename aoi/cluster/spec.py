@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
     from aoi.cluster.kube.cluster import KubeSpec
 
 SCHEMES = ("sim", "kube", "replay")
+
+
+MAX_SEED = 2**31 - 1
+MAX_TICKS = 720
+"""At most an hour of simulated time after the fault (a tick is 5 s)."""
+_OBJECT_NAME = re.compile(r"[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?")
 
 
 def parse_sim_spec(text: str) -> SimSpec:
@@ -44,9 +51,15 @@ def parse_sim_spec(text: str) -> SimSpec:
         raise InvalidArgumentError(f"unknown option(s) {', '.join(sorted(unknown))} in {text!r}; "
                                    f"options: seed, target, ticks")
     try:
-        seed, ticks = int(params.get("seed", 0)), int(params.get("ticks", 24))
+        seed, ticks = int(str(params.get("seed", 0))[:12]), int(str(params.get("ticks", 24))[:12])
     except ValueError as exc:
-        raise InvalidArgumentError(f"seed and ticks must be integers in {text!r}") from exc
+        raise InvalidArgumentError(f"seed and ticks must be integers in {text[:200]!r}") from exc
+    if not 0 <= seed <= MAX_SEED or not 0 <= ticks <= MAX_TICKS:
+        raise InvalidArgumentError(f"seed must be in 0..{MAX_SEED} and ticks in 0..{MAX_TICKS}")
+    target = params.get("target")
+    if target is not None and not _OBJECT_NAME.fullmatch(target):
+        raise InvalidArgumentError(f"target {target[:80]!r} is not a Kubernetes object name (lower-case letters, "
+                                   "digits, '-' and '.', at most 253 characters)")
     if fault:
         from aoi.cluster.sim.faults import FAULTS
 
@@ -55,7 +68,7 @@ def parse_sim_spec(text: str) -> SimSpec:
         if app not in FAULTS[fault].apps:
             raise InvalidArgumentError(f"fault {fault!r} does not apply to {app}; apps: "
                                        f"{', '.join(FAULTS[fault].apps)}")
-    return SimSpec(app, fault or None, params.get("target"), seed, ticks)
+    return SimSpec(app, fault or None, target, seed, ticks)
 
 
 def parse_replay_spec(text: str) -> Path:

@@ -41,6 +41,7 @@ from aoi.graph.runner import EpisodeConfig, EpisodeResult, EpisodeRunner, answer
 from aoi.graph.state import Budget
 from aoi.store.db import connect, default_db_path
 from aoi.store.episodes import EpisodeStore
+from aoi.store.ids import check_id
 from aoi.tools.redaction import redact_text
 
 IDE_APPROVER = "ide-user"
@@ -166,6 +167,10 @@ def build_agent_server(*, default_cluster: str | None = None, model: str = "embe
     @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=False))
     async def approve_pending(thread: str, approval: ApprovalParam = None) -> str:
         """Ask the user to approve or reject the write a paused thread proposes, then continue the thread."""
+        try:
+            check_id(thread)
+        except ValueError as exc:
+            return f"error: {exc}"
         if approval is None or (isinstance(approval, AcceptedElicitation) and approval.data is None):
             return (f"refused: nobody was asked — this client cannot show the user a confirmation, or thread "
                     f"{thread!r} is not waiting for an approval. A person approves in a terminal with "
@@ -177,13 +182,20 @@ def build_agent_server(*, default_cluster: str | None = None, model: str = "embe
             reason = approval.data.reason if isinstance(approval, AcceptedElicitation) else ""
             answer = {"action": "reject", "approver": IDE_APPROVER,
                       "reason": reason or f"the user answered {getattr(approval, 'action', 'no')}"}
-        runner = await anyio.to_thread.run_sync(lambda: open_runner(thread=thread, answer=answer))
-        result = await anyio.to_thread.run_sync(runner.run)
+        try:
+            runner = await anyio.to_thread.run_sync(lambda: open_runner(thread=check_id(thread), answer=answer))
+            result = await anyio.to_thread.run_sync(runner.run)
+        except (ClusterError, ValueError) as exc:
+            return f"error: {exc}"
         return render_result(result)
 
     @server.tool(annotations=read)
     def episode(thread: str) -> str:
         """One episode: its task, status, outcome and each step's decision."""
+        try:
+            check_id(thread)
+        except ValueError as exc:
+            return f"error: {exc}"
         store = server.store()
         row = store.episode(thread)
         if row is None:

@@ -24,6 +24,7 @@ from aoi.cluster.sim.faults import Fault, make_fault
 from aoi.cluster.sim.session import SessionCluster, SimSession, SimSpec
 from aoi.cluster.spec import parse_replay_spec, parse_sim_spec
 from aoi.store.db import data_dir
+from aoi.store.ids import check_id, state_file
 from aoi.tools.audit import AuditLog
 from aoi.tools.executor import Executor
 from aoi.tools.executor_server import build_executor_server
@@ -66,14 +67,19 @@ def run_async(fn: Callable[[], Awaitable[T]]) -> T:
 
 
 def episode_state_path(thread_id: str) -> Path:
-    """Where a simulated episode keeps its cluster between runs of its thread (a paused episode resumes from it)."""
-    return data_dir() / "sim" / "episodes" / f"{thread_id}.pickle"
+    """Where a simulated episode keeps its cluster between runs of its thread (a paused episode resumes from it):
+    a file named by a digest of the (checked) thread id.
+
+    Raises:
+        ValueError: an invalid thread id (`aoi.store.ids.check_id`).
+    """
+    return state_file(data_dir() / "sim" / "episodes", check_id(thread_id))
 
 
 def discard_episode_state(thread_id: str) -> None:
     """Delete a simulated episode's saved cluster (state, lock and temporary file) once nothing will resume it."""
     path = episode_state_path(thread_id)
-    for suffix in (".pickle", ".lock", ".tmp"):
+    for suffix in (".state", ".lock", ".tmp"):
         path.with_suffix(suffix).unlink(missing_ok=True)
 
 
@@ -91,7 +97,7 @@ class Environment:
         sim_spec: SimSpec = parse_sim_spec(spec)
         self.sim_spec: SimSpec | None = sim_spec
         self.app = sim_spec.app
-        path = Path(state_path) if state_path else data_dir() / "sim" / f"{sim_spec.name}.pickle"
+        path = Path(state_path) if state_path else state_file(data_dir() / "sim", sim_spec.name)
         self._session: SimSession | None = SimSession(sim_spec, path=path, realtime=False)
         self._cluster = SessionCluster(self._session)
         self.namespace = self._cluster.namespace

@@ -24,6 +24,7 @@ from aoi.graph.models import Model, load_model
 from aoi.graph.state import ApproveMode, Budget, GuidanceProvider, Runtime, TaskType
 from aoi.store.db import connect, default_db_path
 from aoi.store.episodes import EpisodeStore
+from aoi.store.ids import check_id
 from aoi.tools.grants import load_or_create_key
 
 EventHandler = Callable[[str, dict[str, Any]], None]
@@ -101,7 +102,7 @@ class EpisodeRunner:
         if config.approve == "auto" and not config.cluster.startswith(("sim:", "replay:")):
             raise ValueError("--approve auto is allowed only on simulated or replayed clusters")
         self.config = config
-        self.thread_id = config.thread_id or f"ep-{uuid.uuid4().hex[:12]}"
+        self.thread_id = check_id(config.thread_id) if config.thread_id else f"ep-{uuid.uuid4().hex[:12]}"
         db_path = Path(config.db) if config.db else default_db_path()
         self._db_path = db_path
         self._conn = connect(db_path)

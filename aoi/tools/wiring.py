@@ -16,6 +16,7 @@ from aoi.cluster.replay import ReplayReader, SnapshotWriter
 from aoi.cluster.sim.session import SessionCluster, SimSession
 from aoi.cluster.spec import parse_replay_spec, parse_sim_spec
 from aoi.store.db import connect, data_dir
+from aoi.store.ids import state_file
 from aoi.tools.audit import AuditLog
 from aoi.tools.executor import Executor
 from aoi.tools.executor_server import build_executor_server
@@ -38,7 +39,7 @@ def open_cluster(spec: str, *, state_dir: Path | None = None) -> SessionCluster 
 
         return open_kube(parse_kube_spec(spec))
     sim_spec = parse_sim_spec(spec)
-    path = (state_dir or data_dir() / "sim") / f"{sim_spec.name}.pickle"
+    path = state_file(state_dir or data_dir() / "sim", sim_spec.name)
     return SessionCluster(SimSession(sim_spec, path=path))
 
 

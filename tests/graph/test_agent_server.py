@@ -124,6 +124,15 @@ def test_bad_input_gets_a_clear_error(aoi_home: Path) -> None:
     assert "no episode 'ghost'" in missing
 
 
+def test_a_path_like_thread_from_the_calling_model_reaches_no_file(aoi_home: Path) -> None:
+    server = build_agent_server(db=aoi_home / "aoi.db", model_override=ScriptedModel([submit("No")]))
+    evil = "../../../tmp/evil"
+    answers = _calls(server, [("diagnose", {"task": "detection", "cluster": "sim:online-boutique", "thread": evil}),
+                              ("approve_pending", {"thread": evil}), ("episode", {"thread": "x" * 100_000})])
+    assert all(a.startswith("error: invalid thread id") and len(a) < 300 for a in answers)
+    assert not list(aoi_home.rglob("*evil*"))
+
+
 def test_the_stdio_server_starts_as_the_readme_config_says_and_diagnoses(aoi_home: Path) -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     block = re.search(r"```json\n(\{\"mcpServers\": \{\"aoi-agent\".*?)```", readme, re.S)

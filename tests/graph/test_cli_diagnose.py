@@ -108,3 +108,11 @@ def test_ctrl_c_in_chat_pauses_and_resume_finishes_the_same_thread(tmp_path: Pat
     episode = store.episode(thread)
     assert (episode["status"], episode["outcome"], episode["submission"]) == (
         "done", "submitted", "geo crashes: mongodb auth failed")
+
+
+def test_a_path_like_thread_is_refused_before_anything_is_opened(aoi_home: Path) -> None:
+    result = CliRunner().invoke(main, ["diagnose", "--cluster", "sim:online-boutique", "--task", "detection",
+                                       "--thread", "../../../x/evil"])
+    assert result.exit_code != 0 and "Error: invalid thread id" in result.output
+    assert "Traceback" not in result.output
+    assert not list(aoi_home.rglob("*evil*"))

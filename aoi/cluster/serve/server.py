@@ -23,6 +23,7 @@ from aoi.cluster.serve.tls import self_signed, starts_tls
 from aoi.cluster.sim.session import SimSession
 from aoi.cluster.spec import parse_sim_spec
 from aoi.store.db import data_dir
+from aoi.store.ids import state_file
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def serve_cluster(spec: str, *, host: str = "127.0.0.1", port: int = 0, state_di
     """
     sim_spec = parse_sim_spec(spec)
     directory = state_dir or data_dir() / "sim"
-    session = SimSession(sim_spec, path=directory / f"{sim_spec.name}.pickle", realtime=realtime)
+    session = SimSession(sim_spec, path=state_file(directory, sim_spec.name), realtime=realtime)
     with session.cluster() as cluster:
         namespace = cluster.namespace
     public_host = "127.0.0.1" if host in ("", "0.0.0.0") else host

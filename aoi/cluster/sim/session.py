@@ -1,16 +1,23 @@
 """A simulated cluster shared by several processes: the probe and executor MCP servers an IDE starts.
 
-The state lives in one file (`$AOI_HOME/sim/<name>.pickle`). Every call takes an exclusive lock, loads the
-state, advances simulated time to match the wall clock (one tick per 5 real seconds, so a fix "heals over
-time" while the user watches), runs the call, and saves. A write made through the executor process is
+The state lives in one file (`$AOI_HOME/sim/<digest of the spec>.state`). Every call takes an exclusive lock,
+loads the state, advances simulated time to match the wall clock (one tick per 5 real seconds, so a fix "heals
+over time" while the user watches), runs the call, and saves. A write made through the executor process is
 therefore what the probe process sees next.
+
+The state is a pickle, so it is authenticated before it is loaded: every file starts with an HMAC-SHA256 of its
+body under this installation's key (`$AOI_HOME/state.key`, created 0600). A file this installation did not write —
+planted, copied in, or tampered with — is refused and never unpickled.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import hmac
 import os
 import pickle
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,11 +30,38 @@ from aoi.cluster.readonly import READ_METHODS
 from aoi.cluster.sim.clock import TICK_SECONDS
 from aoi.cluster.sim.cluster import SimCluster
 from aoi.store.db import data_dir
+from aoi.store.ids import state_file
 
 MAX_CATCH_UP_TICKS = 120
 """At most ten simulated minutes are replayed per call, however long the session sat idle."""
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+MAGIC = b"AOI-SIM-STATE-2\n"
+"""Every state file starts with this, then the 32-byte HMAC of the rest."""
+KEY_FILE = "state.key"
+
+
+def state_key() -> bytes:
+    """This installation's key for simulator state files (created on first use, readable by its owner only).
+
+    Raises:
+        ClusterError: the key file exists but is too short to be one.
+    """
+    path = data_dir() / KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process created it first
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(32))
+    key = path.read_bytes()
+    if len(key) < 32:
+        raise ClusterError(f"state key at {path} is too short; delete it and the simulator state files under "
+                           f"{path.parent / 'sim'} to start again")
+    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +82,7 @@ class SimSession:
     def __init__(self, spec: SimSpec, *, path: Path | None = None, realtime: bool = True,
                  clock: Callable[[], float] = time.time) -> None:
         self.spec = spec
-        self.path = path or data_dir() / "sim" / f"{spec.name}.pickle"
+        self.path = path or state_file(data_dir() / "sim", spec.name)
         self._realtime = realtime
         self._clock = clock
         self._memo: tuple[tuple[int, int, int], SimCluster, float] | None = None
@@ -89,8 +123,7 @@ class SimSession:
             return self._memo[1], self._memo[2]
         if self.path.exists():
             try:
-                with self.path.open("rb") as fh:
-                    saved = pickle.load(fh)
+                saved = pickle.loads(self._verified(self.path.read_bytes()))
                 if saved.get("version") == FORMAT_VERSION and saved.get("spec") == self.spec:
                     key = _file_key(self.path)
                     self._memo = (key, saved["cluster"], saved["wall"]) if key is not None else None
@@ -104,10 +137,25 @@ class SimSession:
             cluster.tick(self.spec.ticks_after_fault)
         return cluster, self._clock()
 
+    def _verified(self, data: bytes) -> bytes:
+        """The body of a state file whose HMAC this installation's key confirms.
+
+        Raises:
+            ClusterError: any other file (nothing of it is unpickled).
+        """
+        body = data[len(MAGIC) + 32:]
+        mac = data[len(MAGIC):len(MAGIC) + 32]
+        if not data.startswith(MAGIC) or not hmac.compare_digest(mac, hmac.digest(state_key(), body, hashlib.sha256)):
+            raise ClusterError(f"simulated cluster state at {self.path} was not written by this installation (or "
+                               "was changed since), so it is not loaded; delete it to start the scenario again")
+        return body
+
     def _save(self, cluster: SimCluster, wall: float) -> None:
         tmp = self.path.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump({"version": FORMAT_VERSION, "spec": self.spec, "cluster": cluster, "wall": wall}, fh)
+        body = pickle.dumps({"version": FORMAT_VERSION, "spec": self.spec, "cluster": cluster, "wall": wall})
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(MAGIC + hmac.digest(state_key(), body, hashlib.sha256) + body)
         os.replace(tmp, self.path)
         key = _file_key(self.path)
         self._memo = (key, cluster, wall) if key is not None else None

@@ -15,7 +15,7 @@ SPEC = SimSpec("online-boutique", "oom_killed", "adservice", seed=1, ticks_after
 
 
 def test_a_write_through_one_session_is_seen_by_another(tmp_path: Path) -> None:
-    path = tmp_path / "s.pickle"
+    path = tmp_path / "s.state"
     now = [1000.0]
     writer = SessionCluster(SimSession(SPEC, path=path, clock=lambda: now[0]))
     reader = SessionCluster(SimSession(SPEC, path=path, clock=lambda: now[0]))
@@ -28,7 +28,7 @@ def test_a_write_through_one_session_is_seen_by_another(tmp_path: Path) -> None:
 
 def test_simulated_time_follows_the_wall_clock_with_a_cap(tmp_path: Path) -> None:
     now = [0.0]
-    session = SimSession(SPEC, path=tmp_path / "s.pickle", clock=lambda: now[0])
+    session = SimSession(SPEC, path=tmp_path / "s.state", clock=lambda: now[0])
     with session.cluster() as cluster:
         start = cluster.engine.state.clock.tick
     now[0] += 50
@@ -40,7 +40,7 @@ def test_simulated_time_follows_the_wall_clock_with_a_cap(tmp_path: Path) -> Non
 
 
 def test_an_unreadable_state_file_is_reported_with_the_way_out(tmp_path: Path) -> None:
-    path = tmp_path / "s.pickle"
+    path = tmp_path / "s.state"
     path.write_bytes(b"\x80\x04garbage")
     with pytest.raises(ClusterError, match="delete it to start the scenario again"), \
             SimSession(SPEC, path=path).cluster():
@@ -68,3 +68,45 @@ def test_cluster_specs_parse(text: str, expected: SimSpec) -> None:
 def test_bad_cluster_specs_say_what_is_accepted(text: str, message: str) -> None:
     with pytest.raises(InvalidArgumentError, match=message):
         parse_sim_spec(text)
+
+
+class _Planted:
+    """A pickle that would create a file when loaded: what an attacker leaves where a state file is expected."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (Path.touch, (self.marker,))
+
+
+def test_a_state_file_this_installation_did_not_write_is_refused_and_never_unpickled(tmp_path: Path) -> None:
+    import pickle
+
+    path = tmp_path / "s.state"
+    marker = tmp_path / "pwned"
+    path.write_bytes(pickle.dumps({"version": 2, "spec": SPEC, "cluster": _Planted(marker), "wall": 0.0}))
+    with pytest.raises(ClusterError, match="not written by this installation"):
+        SessionCluster(SimSession(SPEC, path=path))
+    assert not marker.exists()
+
+
+def test_a_state_file_changed_after_it_was_written_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.state"
+    SessionCluster(SimSession(SPEC, path=path, realtime=False)).scale("deployment", "emailservice", "boutique", 0)
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ClusterError, match="not written by this installation"):
+        SessionCluster(SimSession(SPEC, path=path, realtime=False))
+    assert path.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("spec", ["sim:online-boutique/oom_killed?target=../../x",
+                                  "sim:online-boutique/oom_killed?target=a/b",
+                                  "sim:online-boutique/oom_killed?ticks=100000000",
+                                  "sim:online-boutique/oom_killed?ticks=-1",
+                                  "sim:online-boutique?seed=-3"])
+def test_spec_parameters_are_bounded_names_and_numbers(spec: str) -> None:
+    with pytest.raises(InvalidArgumentError):
+        parse_sim_spec(spec)

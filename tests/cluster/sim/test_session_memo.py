@@ -13,7 +13,7 @@ SPEC = SimSpec("online-boutique", None, None, seed=2, ticks_after_fault=0)
 
 
 def test_reads_reuse_the_state_until_another_session_replaces_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "s.pickle"
+    path = tmp_path / "s.state"
     mine, theirs = SimSession(SPEC, path=path, realtime=False), SimSession(SPEC, path=path, realtime=False)
     with mine.cluster() as cluster:
         first = cluster
@@ -30,7 +30,7 @@ def test_reads_reuse_the_state_until_another_session_replaces_the_file(tmp_path:
 
 def test_a_read_that_catches_up_with_the_wall_clock_is_saved(tmp_path: Path) -> None:
     now = [0.0]
-    path = tmp_path / "s.pickle"
+    path = tmp_path / "s.state"
     session = SimSession(SPEC, path=path, clock=lambda: now[0])
     with session.cluster() as cluster:
         start = cluster.engine.state.clock.tick
@@ -44,7 +44,7 @@ def test_a_read_that_catches_up_with_the_wall_clock_is_saved(tmp_path: Path) -> 
 
 
 def test_a_block_that_fails_leaves_the_saved_state(tmp_path: Path) -> None:
-    session = SimSession(SPEC, path=tmp_path / "s.pickle", realtime=False)
+    session = SimSession(SPEC, path=tmp_path / "s.state", realtime=False)
     with session.cluster():
         pass
     with pytest.raises(RuntimeError), session.cluster() as cluster:
