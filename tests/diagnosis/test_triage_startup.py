@@ -148,3 +148,11 @@ def test_a_crash_looping_container_whose_log_says_something_else_has_no_volume_h
     cluster = crash_looping_cache("starting\npanic: invalid configuration: maxmemory must be positive")
 
     assert ranked(triage(cluster, "shop")) == []
+
+
+def test_a_datastore_that_finds_its_data_directory_read_only_is_a_volume_permission_fault() -> None:
+    cluster = crash_looping_cache('{"s":"E","c":"STORAGE","msg":"DBException in initAndListen, terminating","attr":'
+                                  '{"error":"IllegalOperation: Attempted to create a lock file on a read-only '
+                                  'directory: /data/db"}}')
+
+    assert ranked(triage(cluster, "shop")) == [("volume_mount_permission_denied", "service/cache")]

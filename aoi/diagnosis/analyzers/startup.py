@@ -84,7 +84,9 @@ def container_config(reads: Reads) -> list[Finding]:
     return findings
 
 
-_DENIED = re.compile(r"(?:permission denied|operation not permitted|read-only file system)", re.I)
+_DENIED = re.compile(r"(?:permission denied|operation not permitted|read-only (?:file system|directory)|EACCES|"
+                     r"not writable)", re.I)
+"""How programs report a directory they cannot write: libc's strerror texts, and MongoDB's own wording."""
 _PATH = re.compile(r"(/[\w./-]+)")
 
 
