@@ -106,7 +106,9 @@ def _listed(user: str, name: str) -> tuple[str, ...]:
     match = re.search(rf"^{name}: (.*)$", user, re.M)
     if match is None or match.group(1).startswith("(any)"):
         return ()
-    return tuple(v.strip() for v in match.group(1).split(",") if v.strip())
+    # Labels may come grouped by category (`runtime: a, b; scheduling: c`).
+    groups = (re.sub(r"^\s*\w+:\s+", "", group) for group in match.group(1).split(";"))
+    return tuple(v.strip() for group in groups for v in group.split(",") if v.strip())
 
 
 def _field(head: str, name: str) -> str:

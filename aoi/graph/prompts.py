@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from aoi.diagnosis.taxonomy import BY_NAME
 from aoi.graph.compression import CompressedObservation, Observation, compress
 from aoi.graph.decision import (
     EXECUTOR_PLUMBING,
@@ -232,9 +233,21 @@ def _task(task: TaskSpec, step: int) -> str:
              f"{'Question' if task.task == 'question' else 'Problem'}: {_clean(task.description)}",
              f"This is step {step} of at most {task.max_steps}."]
     if task.task == "rca":
-        lines[-1:-1] = [f"Root-cause labels: {', '.join(task.root_causes) or '(any)'}",
+        lines[-1:-1] = [f"Root-cause labels: {_by_category(task.root_causes) or '(any)'}",
                         f"Fault objects: {', '.join(task.fault_objects) or '(any)'}"]
     return "\n".join(lines)
+
+
+def _by_category(labels: Sequence[str]) -> str:
+    """The labels grouped by their taxonomy category (`runtime: a, b; scheduling: c`), in first-seen order; labels
+    the taxonomy does not know go under `other`, and a list with none it knows stays a plain list."""
+    groups: dict[str, list[str]] = {}
+    for label in labels:
+        row = BY_NAME.get(label)
+        groups.setdefault(row.category if row is not None else "other", []).append(label)
+    if list(groups) in ([], ["other"]):
+        return ", ".join(labels)
+    return "; ".join(f"{category}: {', '.join(names)}" for category, names in groups.items())
 
 
 def _summary_line(record: IterationRecord) -> str:

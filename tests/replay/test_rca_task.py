@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from aoi.baselines.prompt_view import read_prompt
 from aoi.graph.decision import DecisionError, decision_schema, parse_decision
 from aoi.graph.prompts import Memory, TaskSpec, ToolCatalog, ToolInfo, observer_messages
 
@@ -87,7 +88,9 @@ def test_the_prompt_lists_the_labels_and_the_answer_format() -> None:
                     fault_objects=OBJECTS)
     system, user = (m["content"] for m in observer_messages(task, Memory(), ToolCatalog((ToolInfo("get_alerts",
                                                                                                   "Alerts."),))))
-    assert f"Root-cause labels: {', '.join(CAUSES)}" in user
+    assert ("Root-cause labels: runtime: oom_killed; scheduling: node_cordoned; infrastructure: kubelet_unavailable; "
+            "admission: namespace_pod_quota_exceeded") in user  # grouped by the taxonomy's categories
+    assert read_prompt([{"role": "system", "content": system}, {"role": "user", "content": user}]).root_causes == CAUSES
     assert f"Fault objects: {', '.join(OBJECTS)}" in user
     assert "Problem: Service abnormal restart." in user
     assert '{"root_causes": [1 to 3 root-cause labels, most likely first]' in system

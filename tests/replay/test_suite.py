@@ -96,7 +96,7 @@ def test_a_run_over_a_split_scores_every_case_and_category(split: Path, aoi_home
     # The task: the symptom, the labels and the hint; the truth of each case only as a candidate among the labels.
     first_user = calls[0][-1]["content"]
     assert "Problem: Service abnormal restart." in first_user
-    assert "Root-cause labels: oom_killed, liveness_probe_incorrect_port" in first_user
+    assert "Root-cause labels: runtime: oom_killed, liveness_probe_incorrect_port; infrastructure:" in first_user
     # infrastructure/30 has no logs.json: both of its runs were told so.
     assert sum("logs not captured in this snapshot" in c[-1]["content"] for c in calls) == 2
 
