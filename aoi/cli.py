@@ -25,7 +25,44 @@ DEMO_APP = "hotel-reservation"
 DEMO_FAULT = "revoke_auth_mongodb"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+class _CommandError(click.ClickException):
+    """A failure the user can act on (a corrupt database, a bad spec, a model that raised): one redacted
+    `Error: ...` line on stderr, exit 1, no traceback."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        from aoi.tools.redaction import redact_text
+
+        line = " ".join(redact_text(message).split())
+        super().__init__(line if len(line) <= 500 else line[:499] + "…")
+
+
+class _Main(click.Group):
+    """The `aoi` group: turns the failures every command can meet into a `_CommandError`.
+
+    The `audit` commands are left to report for themselves: there a broken database is evidence of tampering.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import sqlite3
+
+        from aoi.cluster.interface import ClusterError
+        from aoi.graph.models.base import ModelError
+        from aoi.graph.runner import EpisodeFailedError
+        from aoi.store.db import StoreError
+
+        try:
+            return super().invoke(ctx)
+        except (StoreError, sqlite3.DatabaseError, ClusterError, EpisodeFailedError, ModelError, ValueError,
+                OSError) as exc:
+            if ctx.invoked_subcommand == "audit":
+                raise
+            prefix = "database: " if isinstance(exc, sqlite3.DatabaseError) else ""
+            raise _CommandError(f"{prefix}{exc}") from exc
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="aoi")
 def main() -> None:
     """AOI: a trainable, safety-first SRE agent for Kubernetes microservices.
@@ -260,6 +297,8 @@ def episodes_show(thread_id: str, db: Path | None, as_json: bool) -> None:
         return
     click.echo(f"{thread_id}: {episode['task_type']} on {episode['cluster']} with {episode['model']} — "
                f"{episode['status']}, outcome {episode['outcome']}, score {episode['success']}")
+    if episode.get("error"):
+        click.echo(f"  error: {episode['error']}")
     for step in data["steps_detail"]:
         decision = step.get("decision") or {}
         what = decision.get("action") or step["node"]
@@ -314,7 +353,8 @@ def _run_episode(spec: str, task: str, question: str | None, model: str, approve
                  seed: int, db: Path | None, *, stream: bool, after_step: Callable[[], None] | None = None) -> Any:
     from aoi.cluster.interface import ClusterError
     from aoi.graph.display import ask_on_terminal, step_printer
-    from aoi.graph.runner import EpisodeConfig, EpisodeRunner
+    from aoi.graph.models.base import ModelError
+    from aoi.graph.runner import EpisodeConfig, EpisodeFailedError, EpisodeRunner
 
     config = EpisodeConfig(spec, task, model=model, approve=approve, question=question,  # type: ignore[arg-type]
                            thread_id=thread_id, db=db, seed=seed)
@@ -332,8 +372,8 @@ def _run_episode(spec: str, task: str, question: str | None, model: str, approve
         if stream:
             click.echo(click.style(f"thread {runner.thread_id}", dim=True))
         return runner.run()
-    except (ClusterError, ValueError) as exc:
-        raise click.UsageError(str(exc)) from exc
+    except (ClusterError, ValueError, EpisodeFailedError, ModelError) as exc:
+        raise _CommandError(str(exc)) from exc
 
 
 @main.group()
@@ -419,8 +459,32 @@ def audit() -> None:
 @audit.command("verify")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def audit_verify(db: Path | None) -> None:
-    """Check the audit trail; exits 1 and lists the problems if any record was edited, inserted or removed."""
-    log = _audit_log(db)
+    """Check the audit trail; exits 1 and lists the problems if any record was edited, inserted or removed, the
+    trail was wiped or truncated, a table was dropped, or the key it is signed with is gone."""
+    import sqlite3
+
+    from aoi.store.db import StoreError, connect
+    from aoi.tools.audit import AuditLog
+    from aoi.tools.grants import GrantError, load_key
+
+    try:
+        conn = connect(db)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        key = load_key()
+    except GrantError as exc:
+        try:
+            history = AuditLog(conn, b"\0" * 32).has_history()
+        except sqlite3.DatabaseError:
+            history = True
+        if history:
+            click.echo(f"TAMPERED: {exc}; the trail cannot be verified without it (it is never regenerated)",
+                       err=True)
+            sys.exit(1)
+        click.echo("ok: 0 audit records (no write was ever attempted with this database)")
+        return
+    log = AuditLog(conn, key)
     problems = log.verify()
     if problems:
         for problem in problems:
@@ -446,16 +510,18 @@ def audit_list(db: Path | None, as_json: bool) -> None:
 
 
 def _audit_log(db: Path | None) -> AuditLog:
+    import sqlite3
+
     from aoi.store.db import StoreError, connect
     from aoi.tools.audit import AuditLog
-    from aoi.tools.grants import load_or_create_key
-
+    from aoi.tools.grants import GrantError, load_key
 
     try:
         conn = connect(db)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
-    return AuditLog(conn, load_or_create_key())
+        conn.execute("SELECT 1 FROM audit LIMIT 1")
+        return AuditLog(conn, load_key())
+    except (StoreError, GrantError, sqlite3.DatabaseError) as exc:
+        raise click.ClickException(f"{exc}; run `aoi audit verify`") from exc
 
 
 def _show(app: str, family: str, target: str | None, seed: int, ticks: int, as_json: bool) -> str:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from aoi.cluster.grep import LogFilter
 from aoi.cluster.interface import (
     WRITE_METHODS,
     ClusterError,
@@ -223,12 +224,7 @@ class ReplayReader:
         here, so `container` is not checked."""
         if not isinstance(tail, int) or not 1 <= tail <= MAX_LOG_TAIL:
             raise InvalidArgumentError(f"tail must be an integer between 1 and {MAX_LOG_TAIL}, got {tail!r}")
-        pattern = None
-        if grep:
-            try:
-                pattern = re.compile(grep, re.IGNORECASE)
-            except re.error as exc:
-                raise InvalidArgumentError(f"grep is not a valid regular expression: {exc}") from exc
+        log_filter = LogFilter.parse(grep) if grep else None
         self._check_namespace(namespace)
         service = self._service_of(target, namespace)
         if self._logs is None:
@@ -239,7 +235,9 @@ class ReplayReader:
         if since_seconds is not None:
             raise NotCapturedError("since_seconds cannot be applied to this snapshot: its log lines have no common "
                                    "timestamp; use tail and grep")
-        lines = [line for line in self._logs.get(service, []) if pattern is None or pattern.search(line)]
+        lines = self._logs.get(service, [])
+        if log_filter is not None:
+            lines = log_filter.select(lines)
         return "\n".join(lines[-tail:])
 
     def error_log_summary(self, service: str, namespace: str) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from aoi.store.db import connect, default_db_path
 from aoi.store.episodes import EpisodeStore
 from aoi.store.ids import check_id
 from aoi.tools.grants import load_or_create_key
+from aoi.tools.redaction import redact_text
 
 EventHandler = Callable[[str, dict[str, Any]], None]
 """Called with (node, update) after every superstep."""
@@ -96,6 +97,16 @@ class EpisodeResult:
         return {k: getattr(self, k) for k in self.__slots__}
 
 
+class ThreadMismatchError(ValueError):
+    """A thread was resumed with a cluster spec other than the one it was started on; continuing would replace its
+    cluster state under the episode."""
+
+
+class EpisodeFailedError(RuntimeError):
+    """The episode stopped on an error (a model or backend that raised); it is recorded `failed` with the reason,
+    and its last checkpoint stays, so running the thread again continues it."""
+
+
 class EpisodeRunner:
     def __init__(self, config: EpisodeConfig, *, model: Model | None = None, on_event: EventHandler | None = None,
                  ask_approval: ApprovalHandler | None = None) -> None:
@@ -107,6 +118,11 @@ class EpisodeRunner:
         self._db_path = db_path
         self._conn = connect(db_path)
         self.store = EpisodeStore(self._conn)
+        recorded = self.store.episode(self.thread_id)
+        if recorded is not None and recorded["cluster"] != config.cluster:
+            raise ThreadMismatchError(
+                f"thread {self.thread_id} was started on cluster {recorded['cluster']!r}, not {config.cluster!r}; "
+                "resume it with the same --cluster, or start a new thread")
         key = load_or_create_key()
         self.env = Environment(config.cluster, conn=self._conn, key=key, state_path=episode_state_path(self.thread_id))
         self.model = model or load_model(config.model, seed=config.seed)
@@ -125,12 +141,25 @@ class EpisodeRunner:
         return TASK_TEXT[self.config.task].format(app=self.env.app, ns=self.env.namespace)
 
     def run(self) -> EpisodeResult:
-        """Start the thread, or continue it; returns when it ends or waits for an approval nobody can give."""
+        """Start the thread, or continue it; returns when it ends or waits for an approval nobody can give.
+
+        Raises:
+            EpisodeFailedError: the model, a tool or the backend raised; the episode is recorded `failed`.
+        """
         started = time.perf_counter()
+        try:
+            return self._run(started)
+        except Exception as exc:
+            reason = _one_line(f"{type(exc).__name__}: {exc}")
+            self.store.fail(self.thread_id, reason, wall_s=time.perf_counter() - started)
+            raise EpisodeFailedError(f"episode {self.thread_id} failed: {reason}") from exc
+
+    def _run(self, started: float) -> EpisodeResult:
         truth = self.env.fault.ground_truth().to_dict() if self.env.fault else None
         self.store.start(self.thread_id, task_type=self.config.task, task_text=self.task_text(),
                          cluster=self.config.cluster, model=self.model.name, approve_mode=self.config.approve,
                          ground_truth=truth)
+        self.store.reopen(self.thread_id)
         snapshot = self.graph.get_state(self._run_config)
         payload: Any
         if not snapshot.values:
@@ -138,7 +167,7 @@ class EpisodeRunner:
                                 "app": self.env.app,
                                 "services": self.env.services, **(self.config.choices or {})},
                        "base_tick": self.env.current_tick(), "started_at": time.time(), "step": 0}
-        elif not snapshot.next:
+        elif _ended(snapshot):
             return self._finish(snapshot.values, started)
         else:
             payload = self._answer(snapshot)  # None: continue from the last checkpoint (e.g. after a crash)
@@ -152,7 +181,7 @@ class EpisodeRunner:
                     if node != "__interrupt__" and self._on_event is not None:
                         self._on_event(node, values or {})
             snapshot = self.graph.get_state(self._run_config)
-            if not snapshot.next:
+            if _ended(snapshot):
                 return self._finish(snapshot.values, started)
             payload = self._answer(snapshot)
             if payload is None:
@@ -194,6 +223,19 @@ class EpisodeRunner:
         return EpisodeResult(self.thread_id, "done", values.get("outcome"), values.get("submission"),
                              values.get("step", 0), success, score, None, values.get("writes", []),
                              sorted(set(values.get("flags", []))), wall)
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    """`text` redacted, on one line and at most `limit` characters: it goes to the store and the terminal."""
+    line = " ".join(redact_text(text).split())
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
+def _ended(snapshot: Any) -> bool:
+    """Whether the thread reached END. An empty `next` alone does not say so: LangGraph leaves out of `next` the
+    tasks whose writes were saved, so a crash after a superstep's writes and before its checkpoint shows an empty
+    `next` with those tasks still listed; streaming from there applies the writes and goes on."""
+    return not snapshot.next and not snapshot.tasks
 
 
 def _pending_interrupt(snapshot: Any) -> dict[str, Any] | None:

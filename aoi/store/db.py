@@ -66,6 +66,9 @@ def connect(path: str | Path | None = None) -> sqlite3.Connection:
         conn.execute("PRAGMA busy_timeout = 5000")
         if str(db_path) != ":memory:":
             conn.execute("PRAGMA journal_mode = WAL")
+            # Narrowed right after SQLite creates the files, before any migration writes a row into them; the
+            # -wal and -shm files SQLite creates later take the main file's mode.
+            _make_private(db_path)
         conn.execute("CREATE TABLE IF NOT EXISTS _aoi_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         applied = {row[0] for row in conn.execute("SELECT name FROM _aoi_migrations")}
     except sqlite3.DatabaseError as exc:
@@ -88,6 +91,21 @@ def connect(path: str | Path | None = None) -> sqlite3.Connection:
             conn.execute("ROLLBACK")
             raise StoreError(f"migration {name!r} failed on {db_path}: {exc}") from exc
     return conn
+
+
+def _make_private(db_path: Path) -> None:
+    """Make the database file and its WAL siblings readable by their owner only (never widened).
+
+    The database holds undo records with real pre-images (which may contain secrets) and the audit trail. Not done
+    by creating the file first: another process opening a just-created empty file while SQLite writes its header
+    would read "file is not a database".
+    """
+    for path in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm"), Path(f"{db_path}-journal")):
+        try:
+            if path.exists() and path.stat().st_mode & 0o077:
+                os.chmod(path, path.stat().st_mode & 0o700)
+        except OSError:
+            continue  # not ours to change (another owner); sqlite3 reports what it cannot open
 
 
 def applied_migrations(conn: sqlite3.Connection) -> list[str]:

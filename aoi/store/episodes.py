@@ -94,6 +94,16 @@ class EpisodeStore:
             (status, outcome, _json(submission), success, _json(sorted(set(flags))), totals[0], totals[1], totals[2],
              wall_s, _now(), thread_id))
 
+    def fail(self, thread_id: str, reason: str, *, wall_s: float) -> None:
+        """Mark the episode `failed` with `reason` (one line, already redacted and bounded by the caller)."""
+        self._conn.execute("UPDATE episodes SET status = 'failed', error = ?, wall_s = wall_s + ?, updated_at = ? "
+                           "WHERE thread_id = ?", (reason, wall_s, _now(), thread_id))
+
+    def reopen(self, thread_id: str) -> None:
+        """A failed episode being resumed is `running` again, its old error cleared."""
+        self._conn.execute("UPDATE episodes SET status = 'running', error = NULL, updated_at = ? "
+                           "WHERE thread_id = ? AND status = 'failed'", (_now(), thread_id))
+
     def set_status(self, thread_id: str, status: str, *, add_wall_s: float = 0.0) -> None:
         self._conn.execute("UPDATE episodes SET status = ?, wall_s = wall_s + ?, updated_at = ? WHERE thread_id = ?",
                            (status, add_wall_s, _now(), thread_id))

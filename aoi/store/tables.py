@@ -230,3 +230,9 @@ def _eval(conn: sqlite3.Connection) -> None:
             created_at TEXT NOT NULL,
             PRIMARY KEY (run_name, problem_id, run_index)
         )""")
+
+
+@migration("0007_episode_error")
+def _episode_error(conn: sqlite3.Connection) -> None:
+    # Why an episode ended `failed` (a model or backend that raised), so it never stays `running` unexplained.
+    conn.execute("ALTER TABLE episodes ADD COLUMN error TEXT")

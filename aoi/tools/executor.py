@@ -3,14 +3,22 @@
 Every call runs the same steps, in this order, and stops at the first that says no:
 
 1. an idempotency key already seen for these arguments returns the first call's result (no second write);
-2. the approval grant is verified — bound to this thread, tool, canonical arguments and the target's current
-   resource version, unexpired — and burned;
+2. the approval grant is checked — bound to this thread, tool, canonical arguments and the target's current
+   resource version, unexpired, unused;
 3. the write policy is re-checked;
 4. the write is dry-run;
-5. the undo record, the execution row and an `intent` audit record are committed together;
+5. the grant's nonce is burned, and the undo record, the execution row and an `intent` audit record are
+   written, in one transaction: a crash before it commits leaves the grant unused and nothing recorded, so a
+   retry with the same grant and idempotency key runs the write once; a crash after it leaves a `pending`
+   execution that is never replayed blindly;
 6. the write is applied, and its outcome audited.
 
-Refusals change nothing and are audited too. The MCP executor server is a thin shell around this class.
+Refusals change nothing and are audited too (a refusal after the grant checked out burns it, in the same
+transaction as its audit record). The MCP executor server is a thin shell around this class.
+
+What is stored is redacted: the audit trail's arguments, diffs and results, the undo record's description and the
+stored outcome of an idempotency key. The undo record itself holds the real pre-images — an undo must restore
+them — so it lives only in the AOI database, which is created private to its owner (mode 0600).
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -26,6 +34,7 @@ from aoi.cluster.interface import ClusterError, ClusterWriter, UndoRecord, Write
 from aoi.tools.audit import AuditLog
 from aoi.tools.grants import GrantAuthority, GrantClaims, GrantError, args_hash
 from aoi.tools.policy import PolicyError, WritePolicy, WriteTarget
+from aoi.tools.redaction import redact_diff, redact_text
 from aoi.tools.registry import WRITE_TOOLS, WriteTool
 
 ExecutionStatus = Literal["applied", "noop", "refused", "failed"]
@@ -93,7 +102,10 @@ class Executor:
         target = self.target_of(tool, args)
         self._policy.check(target, replicas=args.get("replicas"), irreversible_approved=True)
         version = self.resource_version(target)
-        return Preview(tool, target, version, self._call(tool, args, dry_run=True))
+        dry = self._call(tool, args, dry_run=True)
+        # What a preview shows travels to approval cards, prompts and the episode store: never a secret's value.
+        shown = replace(dry, summary=redact_text(dry.summary), diff=redact_diff(dry.diff))
+        return Preview(tool, target, version, shown)
 
     # -- execution --------------------------------------------------------------------------------------------
     def execute(self, tool: str, args: dict[str, Any], *, thread_id: str, grant: str,
@@ -109,8 +121,10 @@ class Executor:
         except ClusterError as exc:
             return self.refuse(thread_id, tool, args, "", str(exc))
         try:
-            claims = self._authority.verify(grant, thread_id=thread_id, tool=tool, args=args,
-                                            resource_version=version, conn=self._conn)
+            claims = self._authority.check(grant, thread_id=thread_id, tool=tool, args=args,
+                                           resource_version=version)
+            if self._authority.is_used(claims, self._conn):
+                raise GrantError("grant was already used")
         except GrantError as exc:
             return self.refuse(thread_id, tool, args, "", f"refused: {exc}")
         try:
@@ -120,11 +134,14 @@ class Executor:
             self._policy.check(target, irreversible_approved=claims.irreversible_ok
                                or not self._policy.loses_data(target, dry.undo.pre_images))
         except PolicyError as exc:
-            return self.refuse(thread_id, tool, args, claims.approver, f"refused by policy: {exc}", claims)
+            return self._refuse_burning(thread_id, tool, args, f"refused by policy: {exc}", claims)
         except ClusterError as exc:
-            return self.refuse(thread_id, tool, args, claims.approver, f"refused by the cluster: {exc}", claims)
+            return self._refuse_burning(thread_id, tool, args, f"refused by the cluster: {exc}", claims)
         undo_id = uuid.uuid4().hex
-        self._record_intent(thread_id, tool, args, digest, idempotency_key, claims, dry, undo_id, version)
+        try:
+            self._record_intent(thread_id, tool, args, digest, idempotency_key, claims, dry, undo_id, version)
+        except GrantError as exc:  # a concurrent call with the same grant committed first
+            return self.refuse(thread_id, tool, args, claims.approver, f"refused: {exc}", claims)
         try:
             result = self._call(tool, args, dry_run=False)
         except ClusterError as exc:
@@ -132,7 +149,7 @@ class Executor:
             self._audit.append(thread_id=thread_id, approver=claims.approver, approval=claims.channel, tool=tool,
                                args=args, phase="failed", result=str(exc), undo_id=undo_id)
             return ExecutionResult("failed", f"the write failed: {exc}")
-        outcome = ExecutionResult("applied", result.summary, result.diff, undo_id)
+        outcome = ExecutionResult("applied", redact_text(result.summary), redact_diff(result.diff), undo_id)
         if tool == UNDO_TOOL:
             self._conn.execute("UPDATE undo_records SET undone_at = ? WHERE undo_id = ?", (_now(), args["undo_id"]))
         self._finish(idempotency_key, "applied", outcome)
@@ -187,16 +204,19 @@ class Executor:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
+            self._authority.burn(claims, conn)
             record = {"description": dry.undo.description, "pre_images": list(dry.undo.pre_images),
                       "inverse_calls": list(dry.undo.inverse_calls)}
             conn.execute("INSERT INTO undo_records (undo_id, thread_id, tool, description, record, created_at) "
                          "VALUES (?, ?, ?, ?, ?, ?)",
-                         (undo_id, thread_id, tool, dry.undo.description, json.dumps(record, default=str), _now()))
+                         (undo_id, thread_id, tool, redact_text(dry.undo.description),
+                          json.dumps(record, default=str), _now()))
             if key:
                 conn.execute("INSERT INTO executions (idempotency_key, thread_id, tool, args_hash, status, "
                              "created_at) VALUES (?, ?, ?, ?, 'pending', ?)", (key, thread_id, tool, digest, _now()))
             self._audit.append(thread_id=thread_id, approver=claims.approver, approval=claims.channel, tool=tool,
-                               args=args, phase="intent", diff=dry.diff, result=f"target version {version}",
+                               args=args, phase="intent", diff=redact_diff(dry.diff),
+                               result=f"target version {version}",
                                undo_id=undo_id)
             conn.execute("COMMIT")
         except BaseException:
@@ -207,6 +227,23 @@ class Executor:
         if key:
             self._conn.execute("UPDATE executions SET status = ?, result = ? WHERE idempotency_key = ?",
                                (status, json.dumps(outcome.to_dict()) if outcome else None, key))
+
+    def _refuse_burning(self, thread_id: str, tool: str, args: dict[str, Any], message: str,
+                        claims: GrantClaims) -> ExecutionResult:
+        """A refusal after the grant checked out: the grant is spent with the refusal's audit record."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            try:
+                self._authority.burn(claims, conn)
+            except GrantError as exc:
+                message = f"refused: {exc}"
+            result = self.refuse(thread_id, tool, args, claims.approver, message, claims)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return result
 
     def refuse(self, thread_id: str, tool: str, args: dict[str, Any], approver: str, message: str,
                 claims: GrantClaims | None = None) -> ExecutionResult:

@@ -5,6 +5,9 @@ agent calls it directly — the server asks the person at the keyboard through M
 dry-run diff, and mints the grant from their answer. A client that cannot elicit gets writes refused, unless the
 server was started with `trust_client_confirmation=True` (the user vouches that the IDE asks before every tool
 call); such approvals are audited as `trusted-client`.
+
+A refused or failed write comes back as an MCP error (`isError: true`) whose text is the same `status:` /
+`message:` lines a success carries, so a client can never mistake a refusal for a result.
 """
 
 from __future__ import annotations
@@ -20,13 +23,14 @@ from mcp.server.mcpserver import (
     MCPServer,
     Resolve,
 )
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel
 
 from aoi.cluster.interface import ClusterError
 from aoi.tools.executor import UNDO_TOOL, Executor
 from aoi.tools.grants import GrantAuthority, HumanDecision
-from aoi.tools.redaction import redact_text
+from aoi.tools.redaction import redact_diff, redact_text
 from aoi.tools.registry import WRITE_TOOLS
 
 IDE_THREAD = "ide"
@@ -74,7 +78,7 @@ async def _ask_person(ctx: Context, grant: str = "") -> Any:
         preview = server.executor.preview(tool, _domain_args(args))
     except ClusterError:
         return None  # the call itself reports the problem
-    diff = redact_text(preview.result.diff) or "(no change)"
+    diff = redact_diff(preview.result.diff) or "(no change)"
     return Elicit(f"AOI wants to run {tool} — {preview.result.summary}.\n\nDry-run diff:\n{diff}\n\n"
                   f"Approve exactly this change?", Confirm)
 
@@ -101,19 +105,21 @@ def build_executor_server(executor: Executor, authority: GrantAuthority, *,
             try:
                 preview = executor.preview(tool, args)
             except ClusterError as exc:
-                return f"refused: {redact_text(str(exc))}"
+                raise ToolError(f"status: refused\nmessage: refused: {redact_text(str(exc))}") from exc
             grant = authority.mint_from_human(HumanDecision(IDE_APPROVER, channel), thread_id=thread_id, tool=tool,
                                               args=args, resource_version=preview.resource_version)
         elif not grant and _asked(approval):
             refusal = executor.refuse(thread_id, tool, args, IDE_APPROVER, f"refused: the user answered "
                                       f"{getattr(approval, 'action', 'no')} to this change; nothing was changed")
-            return f"status: {refusal.status}\nmessage: {refusal.message}"
+            raise ToolError(f"status: {refusal.status}\nmessage: {refusal.message}")
         result = executor.execute(tool, args, thread_id=thread_id, grant=grant, idempotency_key=idempotency_key)
         lines = [f"status: {result.status}", f"message: {redact_text(result.message)}"]
         if result.undo_id:
             lines.append(f"undo_id: {result.undo_id}")
         if result.diff:
-            lines += ["diff:", redact_text(result.diff)]
+            lines += ["diff:", redact_diff(result.diff)]
+        if result.status in ("refused", "failed"):
+            raise ToolError("\n".join(lines))  # an MCP error (isError), with the same text a success would carry
         return "\n".join(lines)
 
     def annotations(name: str) -> ToolAnnotations:

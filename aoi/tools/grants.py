@@ -87,6 +87,26 @@ def args_hash(args: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_args(args).encode()).hexdigest()
 
 
+def key_path() -> Path:
+    return data_dir() / "grant.key"
+
+
+def load_key(path: Path | None = None) -> bytes:
+    """The existing signing key; never creates one (a checker must not mint the key it checks against).
+
+    Raises:
+        GrantError: the key file is missing, unreadable or too short.
+    """
+    path = path or key_path()
+    try:
+        key = path.read_bytes()
+    except OSError as exc:
+        raise GrantError(f"the key file {path} is missing or unreadable ({exc.strerror})") from exc
+    if len(key) < 32:
+        raise GrantError(f"the key file {path} is too short")
+    return key
+
+
 def load_or_create_key(path: Path | None = None) -> bytes:
     """The signing key, created (32 random bytes, mode 0600) on first use."""
     key_path = path or data_dir() / "grant.key"
@@ -147,9 +167,24 @@ class GrantAuthority:
                conn: sqlite3.Connection) -> GrantClaims:
         """Check every binding, then burn the nonce (in `conn`, atomically) so the grant cannot be used again.
 
+        The executor does not use this: it `check`s first and `burn`s inside the transaction that records the
+        write's intent, so a crash in between leaves the grant usable rather than used with no write behind it.
+
         Raises:
             GrantError: missing, malformed, forged, expired, already used, or bound to another thread, tool,
                 arguments or resource version.
+        """
+        claims = self.check(token, thread_id=thread_id, tool=tool, args=args, resource_version=resource_version)
+        self.burn(claims, conn)
+        return claims
+
+    def check(self, token: str, *, thread_id: str, tool: str, args: dict[str, Any],
+              resource_version: str) -> GrantClaims:
+        """Check every binding without consuming the grant (see `burn`).
+
+        Raises:
+            GrantError: missing, malformed, forged, expired, or bound to another thread, tool, arguments or
+                resource version.
         """
         claims = self.inspect(token)
         if claims.thread_id != thread_id:
@@ -163,12 +198,24 @@ class GrantAuthority:
                              f"{resource_version}); ask for a new approval")
         if self._clock() > claims.expires_at:
             raise GrantError("grant expired; ask for a new approval")
+        return claims
+
+    @staticmethod
+    def is_used(claims: GrantClaims, conn: sqlite3.Connection) -> bool:
+        return conn.execute("SELECT 1 FROM grant_uses WHERE nonce = ?", (claims.nonce,)).fetchone() is not None
+
+    @staticmethod
+    def burn(claims: GrantClaims, conn: sqlite3.Connection) -> None:
+        """Record the grant's nonce as used, in `conn`'s current transaction if one is open.
+
+        Raises:
+            GrantError: the grant was already used.
+        """
         try:
             conn.execute("INSERT INTO grant_uses (nonce, used_at) VALUES (?, ?)",
                          (claims.nonce, datetime.now(UTC).isoformat()))
         except sqlite3.IntegrityError as exc:
             raise GrantError("grant was already used") from exc
-        return claims
 
     def inspect(self, token: str) -> GrantClaims:
         """Decode and authenticate a grant without consuming it.

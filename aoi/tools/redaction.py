@@ -30,7 +30,14 @@ _SECRET_PARTS = ("password", "passwd", "passphrase", "secret", "token", "apikey"
                  "cookie", "sessionid", "connectionstring")
 """A key is secret when its letters (lower-cased, separators removed) contain one of these..."""
 _SECRET_KEYS = frozenset({"pass", "pwd", "pw", "auth", "creds"})
-"""...or are exactly one of these (as substrings they would hit `bypass`, `oauth`, `compass`)."""
+"""...or are exactly one of these (as substrings they would hit `bypass`, `oauth`, `compass`)..."""
+_SECRET_WORDS = frozenset({"pass", "pwd", "pw", "passwd", "pgpass", "dsn"})
+"""...or have one of these as a whole word (`DB_PASS`, `MYSQL_PWD`, `ADMIN_PW`, `SENTRY_DSN`; not `PASSAGE`)..."""
+_KEY_QUALIFIERS = frozenset({"signing", "sign", "hmac", "encryption", "encrypt", "decryption", "crypto", "cipher",
+                             "aes", "session", "jwt", "ssh", "tls", "ssl", "private", "master", "api", "app",
+                             "license", "webhook", "client", "service", "account"})
+"""...or end in `key` (or `keys`) right after one of these words (`JWT_SIGNING_KEY`, `tls.key`, `SESSION_KEY`);
+a bare `key` is a map key as often as a secret, and `keyspace`/`keyboard` are not split at all."""
 _NOT_SECRET_LAST_WORDS = frozenset({
     "ref", "refs", "name", "names", "file", "filename", "path", "dir", "seconds", "ttl", "expiry", "expires",
     "expiration", "length", "policy", "type", "count", "enabled", "mode", "url", "uri", "secrets", "tokens",
@@ -54,10 +61,16 @@ _HARMLESS_VALUE = re.compile(
 def is_secret_key(key: str) -> bool:
     """Whether a key or variable name (`MONGO_PASSWORD`, `client-key-data`, `apiKey`) names a secret value."""
     words = [w.lower() for w in _WORD_SPLIT.split(key) if w]
-    if not words or words[-1] in _NOT_SECRET_LAST_WORDS:
+    if not words:
         return False
+    if words[-1] in _NOT_SECRET_LAST_WORDS:
+        return "webhook" in words and words[-1] in ("url", "uri")  # the URL of a webhook is its credential
     joined = "".join(words)
-    return joined in _SECRET_KEYS or any(part in joined for part in _SECRET_PARTS)
+    if joined in _SECRET_KEYS or any(part in joined for part in _SECRET_PARTS):
+        return True
+    if any(word in _SECRET_WORDS for word in words):
+        return True
+    return len(words) >= 2 and words[-1] in ("key", "keys") and words[-2] in _KEY_QUALIFIERS
 
 
 def _hides_something(value: str) -> bool:
@@ -76,8 +89,18 @@ _PEM = re.compile(r"(?P<begin>-----BEGIN (?P<label>[A-Z0-9 ]{0,40}PRIVATE KEY[A-
 _JWT = re.compile(r"(?<![\w-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _KNOWN_TOKEN = re.compile(
     r"(?<![A-Za-z0-9])(?:(?:AKIA|ASIA|AROA|AIDA|AGPA|ANPA)[A-Z0-9]{16}|gh[pousr]_[A-Za-z0-9]{36,}"
-    r"|github_pat_[A-Za-z0-9_]{22,}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|[sr]k_live_[0-9A-Za-z]{16,})"
-    r"(?![A-Za-z0-9])")
+    r"|github_pat_[A-Za-z0-9_]{22,}|xox[abeprs]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}"
+    r"|[sr]k_(?:live|test)_[0-9A-Za-z]{16,}|whsec_[0-9A-Za-z]{16,}|sk-(?:proj|ant|svcacct|admin)-[A-Za-z0-9_-]{16,}"
+    r"|sk-[A-Za-z0-9]{32,}|hf_[A-Za-z0-9]{30,}|glpat-[A-Za-z0-9_-]{20,}|gl(?:dt|ptt|rt|soat)-[A-Za-z0-9_-]{20,}"
+    r"|npm_[A-Za-z0-9]{36,}|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}|ya29\.[A-Za-z0-9_-]{20,}"
+    r"|dop_v1_[a-f0-9]{64}|pypi-[A-Za-z0-9_-]{50,})"
+    r"(?![A-Za-z0-9_-])")
+_WEBHOOK = re.compile(  # the path of a chat webhook URL is its credential
+    r"(?P<pre>\bhttps?://(?:hooks\.slack\.com/(?:services|workflows|triggers)|(?:[\w-]+\.)?discord(?:app)?\.com"
+    r"/api/webhooks|[\w-]+\.webhook\.office\.com/webhookb2)/)[A-Za-z0-9/_@.~+=%-]+")
+_DSN_USER = re.compile(  # a Sentry-style DSN: a bare key (no password) as the userinfo
+    r"(?P<pre>\b[A-Za-z][A-Za-z0-9+.-]{0,20}://)(?:[0-9a-fA-F]{16,}(?::[0-9a-fA-F]{16,})?@"
+    r"|[^\s:/@\"'<>]{1,200}@(?=[\w.-]*sentry[\w.-]*[/:]))")
 _URL_USERINFO = re.compile(r"(?P<pre>\b[A-Za-z][A-Za-z0-9+.-]{0,20}://[^\s:/@\"'<>]*:)[^\s/\"'<>?#]*@")
 _AUTH_QUOTED = re.compile(
     r"(?i)(?P<pre>\b(?:proxy-)?authorization\\*[\"']?\s*[:=]\s*(?P<q>\\*[\"']))"
@@ -307,6 +330,8 @@ _RULES: tuple[Callable[[str], str], ...] = (
     lambda t: _JWT.sub(MARKER, t),
     lambda t: _KNOWN_TOKEN.sub(MARKER, t),
     lambda t: _URL_USERINFO.sub(lambda m: f"{m.group('pre')}{MARKER}@", t),
+    lambda t: _DSN_USER.sub(lambda m: f"{m.group('pre')}{MARKER}@", t),
+    lambda t: _WEBHOOK.sub(lambda m: m.group("pre") + MARKER, t),
     lambda t: _AUTH_QUOTED.sub(_auth, t),
     lambda t: _AUTH_BARE.sub(_auth, t),
     lambda t: _BEARER.sub(lambda m: m.group("pre") + MARKER, t),
@@ -404,3 +429,39 @@ def _safe_str(value: object) -> str:
         return str(value)
     except Exception:  # str() of a hostile object; its text is unknown, so nothing of it may pass
         return MARKER
+
+
+# -- unified diffs ----------------------------------------------------------------------------------------------
+_DIFF_HEADER = re.compile(r"(?:\+\+\+|---) |@@ |diff |index ")
+
+
+def redact_diff(text: str) -> str:
+    """A unified diff with every secret hidden, its `+`/`-`/` ` markers kept.
+
+    The text rules read YAML and JSON by their line starts, which a diff's marker column hides; so the old side
+    (context and `-` lines) and the new side (context and `+` lines) are each redacted as a document without the
+    markers, and a line is hidden when either side hides it. When redaction changes the number of lines (a block
+    scalar collapsed to the marker), the whole diff is redacted without its markers instead. Never raises.
+    """
+    if not isinstance(text, str):
+        return redact_text(text)
+    lines = text.split("\n")
+    marks: list[str | None] = []
+    bodies: list[str] = []
+    for line in lines:
+        if line[:1] in ("+", "-", " ") and not _DIFF_HEADER.match(line):
+            marks.append(line[0])
+            bodies.append(" " + line[1:])
+        else:
+            marks.append(None)
+            bodies.append(line)
+    out = list(bodies)
+    for side in ("-", "+"):
+        index = [i for i, mark in enumerate(marks) if mark in (" ", side) or mark is None]
+        redacted = redact_text("\n".join(bodies[i] for i in index)).split("\n")
+        if len(redacted) != len(index):
+            return redact_text("\n".join(bodies))
+        for i, line in zip(index, redacted, strict=True):
+            if line != bodies[i] and (marks[i] in (" ", side) or marks[i] is None):
+                out[i] = line
+    return "\n".join(line if mark is None else mark + line[1:] for mark, line in zip(marks, out, strict=True))

@@ -8,6 +8,7 @@ simulator and the live backend talking to `aoi sim serve`. Every write is undone
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +66,23 @@ def test_logs_honour_tail_grep_and_previous(backend: Any) -> None:
         backend.logs("frontend", NS, previous=True)
     with pytest.raises(InvalidArgumentError, match="tail"):
         backend.logs("frontend", NS, tail=0)
+
+
+@pytest.mark.timeout(30)
+def test_a_backtracking_grep_ends_within_the_limit(backend: Any) -> None:
+    """`(.*.*)*Q` is exponential in `re` on any log line; the call ends with a result or an error naming the
+    limit, in well under the old 300 s."""
+    started = time.monotonic()
+    for pattern in ("(.*.*)*Q", "(\\w|\\W)*(\\w|\\W)*(\\w|\\W)*Q", "(.+)+$Q"):
+        try:
+            backend.logs("frontend", NS, tail=50, grep=pattern)
+        except InvalidArgumentError as exc:
+            assert "limit" in str(exc)
+    assert time.monotonic() - started < 6
+    with pytest.raises(InvalidArgumentError, match="256"):
+        backend.logs("frontend", NS, grep="a" * 10_000)
+    with pytest.raises(InvalidArgumentError, match="repeats too much"):
+        backend.logs("frontend", NS, grep="(a{65535}){65535}")
 
 
 def test_events_can_be_narrowed_to_warnings_of_one_object(backend: Any) -> None:

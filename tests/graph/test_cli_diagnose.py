@@ -58,10 +58,11 @@ def test_the_episode_table_keeps_a_long_thread_id_apart_from_its_task(aoi_home: 
     assert row[header.index("TASK"):].startswith("detection ")
 
 
-def test_an_unsupported_cluster_spec_is_a_usage_error(aoi_home: Path) -> None:
+def test_an_unsupported_cluster_spec_is_one_error_line_and_exit_1(aoi_home: Path) -> None:
     result = CliRunner().invoke(main, ["diagnose", "--cluster", "kube:prod", "--task", "detection",
                                        "--model", "scripted:/nonexistent.jsonl"])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1 and result.output.startswith("Error: ")
 
 
 def test_ctrl_c_in_chat_pauses_and_resume_finishes_the_same_thread(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from scripted_plans import (
 )
 
 from aoi.graph.models.scripted import ScriptedModel
-from aoi.graph.runner import EpisodeConfig, EpisodeRunner
+from aoi.graph.runner import EpisodeConfig, EpisodeFailedError, EpisodeRunner, ThreadMismatchError
 from aoi.graph.state import Budget
 
 HOTEL = "sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-geo"
@@ -311,3 +311,50 @@ def test_the_simulated_clock_keeps_moving_after_a_write(aoi_home: Path) -> None:
     # Each of the four steps before the submission moves time by two ticks, and the write adds its settling time
     # on top: the probes after the write see the cluster later than the write did, not frozen.
     assert runner.env.current_tick() - base == 4 * 2 + 12
+
+
+class _CrashBeforeCheckpoint(Exception):
+    """Stands for a kill after a superstep's writes were saved and before its checkpoint was."""
+
+
+@pytest.mark.parametrize("crash_at_put", [3, 11, 15, 18])
+def test_a_crash_between_a_tasks_writes_and_the_next_checkpoint_resumes_instead_of_finishing(
+        aoi_home: Path, crash_at_put: int) -> None:
+    """Checkpoint 11 follows the first write's act step, 15 the second's, 18 the submit."""
+    reference = _runner(aoi_home, HOTEL_MITIGATION, approve="auto", thread="ref").run()
+    thread = f"w{crash_at_put}"
+    runner = _runner(aoi_home, HOTEL_MITIGATION, approve="auto", thread=thread)
+    saver = runner.graph.checkpointer
+    put, calls = saver.put, []
+
+    def crashing_put(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == crash_at_put:
+            raise _CrashBeforeCheckpoint
+        return put(*args, **kwargs)
+
+    saver.put = crashing_put  # type: ignore[method-assign]
+    with pytest.raises(EpisodeFailedError, match="_CrashBeforeCheckpoint"):
+        runner.run()
+    assert runner.store.episode(thread)["status"] == "failed"
+    snapshot = runner.graph.get_state(runner._run_config)
+    assert snapshot.next == () and snapshot.tasks  # what the old runner took for a finished thread
+    resumed = _runner(aoi_home, HOTEL_MITIGATION, approve="auto", thread=thread).run()
+    assert resumed.status == "done" and resumed.outcome == "submitted" and resumed.success is True
+    assert [(w["step"], w["tool"]) for w in resumed.writes] == [(w["step"], w["tool"]) for w in reference.writes]
+    store = _runner(aoi_home, HOTEL_MITIGATION, approve="auto", thread=thread).store
+    assert (store.episode(thread)["status"], store.episode(thread)["error"]) == ("done", None)
+    assert [(s["step"], s["node"]) for s in store.steps(thread)] == [(s["step"], s["node"]) for s in
+                                                                     store.steps("ref")]
+    applied = [t for phase, t in _audit(aoi_home) if phase == "applied"]
+    assert applied == ["datastore_admin", "restart_workload"] * 2
+
+
+def test_resuming_a_thread_on_another_cluster_is_refused_and_leaves_it_as_it_was(aoi_home: Path) -> None:
+    paused = _runner(aoi_home, HOTEL_MITIGATION).run()
+    assert paused.status == "awaiting_approval"
+    other = "sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-rate"
+    with pytest.raises(ThreadMismatchError, match=r"thread t1 was started on cluster .*mongodb-geo.*same --cluster"):
+        _runner(aoi_home, HOTEL_MITIGATION, cluster=other)
+    done = _runner(aoi_home, HOTEL_MITIGATION, answer={"action": "approve", "approver": "alice"}).run()
+    assert done.status == "done" and done.success is True

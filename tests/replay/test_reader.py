@@ -7,6 +7,7 @@ import builtins
 import contextlib
 import json
 import pathlib
+import time
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,20 @@ def test_logs_are_the_recorded_tail_of_a_service_or_its_pod(reader: ReplayReader
         reader.logs("cartservice", NS, previous=True)
     with pytest.raises(InvalidArgumentError, match="tail"):
         reader.logs("cartservice", NS, tail=0)
+
+
+@pytest.mark.timeout(30)
+def test_a_backtracking_grep_over_a_long_recorded_line_ends_within_the_limit(reader: ReplayReader) -> None:
+    reader._logs["cartservice"] = ["a" * 5000 + " ERROR redis timeout"]
+    started = time.monotonic()
+    for pattern in ("(.*.*)*Q", "(a+)+$Q", "(a|aa)+$Q"):
+        try:
+            reader.logs("cartservice", NS, grep=pattern)
+        except InvalidArgumentError as exc:
+            assert "1 s limit" in str(exc)
+    assert time.monotonic() - started < 4
+    with pytest.raises(InvalidArgumentError, match="limit is 256"):
+        reader.logs("cartservice", NS, grep="x" * 1_000_000)
 
 
 def test_error_logs_in_every_recorded_form(reader: ReplayReader) -> None:

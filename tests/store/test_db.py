@@ -37,3 +37,29 @@ def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
     assert again.execute("SELECT count(*) FROM episodes").fetchone()[0] == 1
     assert len(applied_migrations(again)) == len(MIGRATIONS)
     assert isinstance(again, sqlite3.Connection)
+
+
+def test_a_new_database_and_its_wal_files_are_private_to_their_owner(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        conn = connect(tmp_path / "aoi.db")
+        conn.execute("CREATE TABLE t (x)")
+        conn.execute("INSERT INTO t VALUES (1)")
+        files = [tmp_path / "aoi.db", tmp_path / "aoi.db-wal", tmp_path / "aoi.db-shm"]
+        assert all(f.exists() for f in files)
+        assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
+    finally:
+        os.umask(old)
+
+
+def test_an_existing_world_readable_database_is_narrowed_on_open(tmp_path: Path) -> None:
+    import stat
+
+    path = tmp_path / "aoi.db"
+    sqlite3.connect(path).close()
+    path.chmod(0o644)
+    connect(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

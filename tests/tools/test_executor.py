@@ -279,3 +279,87 @@ def test_a_call_interrupted_mid_write_is_never_replayed_by_its_idempotency_key(d
     assert retry.status == "refused" and "interrupted" in retry.message
     assert backend.applied == []
     assert [r.phase for r in AuditLog(db, KEY).records()] == ["intent"]
+
+
+SECRET = "Zq9hunter2-Canary-77xy"
+
+
+def _stored_text(db: sqlite3.Connection) -> str:
+    """Everything the executor stored, except the undo records' real pre-images."""
+    rows = [*db.execute("SELECT * FROM audit"), *db.execute("SELECT * FROM executions"),
+            *db.execute("SELECT undo_id, thread_id, tool, description FROM undo_records")]
+    return "\n".join(str(tuple(row)) for row in rows)
+
+
+def test_the_audit_trail_and_stored_outcomes_never_hold_a_written_secret_but_undo_restores_it(
+        db: sqlite3.Connection) -> None:
+    cluster, _, executor, authority = _setup("online-boutique", db, "set_env")
+    put = {"kind": "deployment", "name": "frontend", "namespace": NS, "container": "server",
+           "env": {"DB_PASSWORD": SECRET}}
+    first = executor.execute("set_env", put, thread_id="t1", grant=_grant(executor, authority, "set_env", put),
+                             idempotency_key="k1")
+    assert first.status == "applied"
+    change = {**put, "env": {"DB_PASSWORD": "Zq9other-value-12345"}}
+    second = executor.execute("set_env", change, thread_id="t1",
+                              grant=_grant(executor, authority, "set_env", change), idempotency_key="k2")
+    assert second.status == "applied"
+    assert executor.execute("set_env", change, thread_id="t1", grant="", idempotency_key="k2").status == "noop"
+    undo = {"undo_id": second.undo_id}
+    assert executor.execute("undo", undo, thread_id="t1", grant=_grant(executor, authority, "undo", undo)).status \
+        == "applied"
+    stored = _stored_text(db)
+    assert SECRET not in stored and "Zq9other-value-12345" not in stored
+    assert "DB_PASSWORD" in stored  # the trail still says what was set
+    container = cluster.engine.state.store.get("Deployment", NS, "frontend")["spec"]["template"]["spec"][
+        "containers"][0]
+    assert {"name": "DB_PASSWORD", "value": SECRET} in container["env"]  # the real pre-image was kept for undo
+    assert AuditLog(db, KEY).verify() == []
+
+
+class DyingBackend(RecordingBackend):
+    """Killed while dry-running: after the grant checked out, before the intent was recorded."""
+
+    def __getattr__(self, name: str) -> Any:
+        method = super().__getattr__(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("dry_run") is True:
+                raise KeyboardInterrupt("killed")
+            return method(*args, **kwargs)
+
+        return call
+
+
+@pytest.mark.parametrize("moment", ["dry-run", "recording the intent"])
+def test_a_crash_between_checking_the_grant_and_recording_the_intent_lets_the_retry_write_exactly_once(
+        db: sqlite3.Connection, moment: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    cluster = _cluster("online-boutique")
+    authority = GrantAuthority(KEY)
+    args = {"kind": "deployment", "name": "adservice", "namespace": NS, "replicas": 2}
+    grant = _grant(Executor(cluster, db, authority, AuditLog(db, KEY)), authority, "scale_workload", args)
+    if moment == "dry-run":
+        dying = Executor(DyingBackend(cluster, db), db, authority, AuditLog(db, KEY))  # type: ignore[arg-type]
+    else:
+        dying = Executor(cluster, db, authority, AuditLog(db, KEY))
+        real_append = AuditLog.append
+
+        def die_on_intent(self: AuditLog, **kwargs: Any) -> int:
+            if kwargs["phase"] == "intent":
+                raise KeyboardInterrupt("killed")
+            return real_append(self, **kwargs)
+
+        monkeypatch.setattr(AuditLog, "append", die_on_intent)
+    with pytest.raises(KeyboardInterrupt):
+        dying.execute("scale_workload", args, thread_id="t1", grant=grant, idempotency_key="k")
+    monkeypatch.undo()
+    assert db.execute("SELECT COUNT(*) FROM grant_uses").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM undo_records").fetchone()[0] == 0
+    backend = RecordingBackend(cluster, db)
+    executor = Executor(backend, db, authority, AuditLog(db, KEY))  # type: ignore[arg-type]
+    retry = executor.execute("scale_workload", args, thread_id="t1", grant=grant, idempotency_key="k")
+    assert retry.status == "applied", retry
+    again = executor.execute("scale_workload", args, thread_id="t1", grant=grant, idempotency_key="k")
+    assert again.status == "noop"
+    assert len(backend.applied) == 1
+    assert cluster.engine.state.store.get("Deployment", NS, "adservice")["spec"]["replicas"] == 2
+    assert [r.phase for r in AuditLog(db, KEY).records()] == ["intent", "applied", "noop"]

@@ -39,17 +39,22 @@ def _replicas(cluster: SimCluster) -> int:
 
 def _call(server: Any, tool: str, args: dict[str, Any], answer: dict[str, Any] | None = None,
           seen: list[str] | None = None) -> str:
+    return _result(server, tool, args, answer, seen)[1]
+
+
+def _result(server: Any, tool: str, args: dict[str, Any], answer: dict[str, Any] | None = None,
+            seen: list[str] | None = None) -> tuple[bool, str]:
     async def on_elicit(ctx: Any, params: Any) -> types.ElicitResult:
         if seen is not None:
             seen.append(params.message)
         assert answer is not None
         return types.ElicitResult(**answer)
 
-    async def go() -> str:
+    async def go() -> tuple[bool, str]:
         kwargs = {"elicitation_callback": on_elicit} if answer is not None else {}
         async with Client(server, **kwargs) as client:
             result = await client.call_tool(tool, args)
-            return "\n".join(getattr(c, "text", "") for c in result.content)
+            return bool(result.is_error), "\n".join(getattr(c, "text", "") for c in result.content)
 
     return anyio.run(go)
 
@@ -123,3 +128,23 @@ def test_an_undo_through_the_server_restores_the_replicas(setup: Any) -> None:
     undo_id = next(line.split(": ")[1] for line in applied.splitlines() if line.startswith("undo_id"))
     assert "status: applied" in _call(server, "undo", {"undo_id": undo_id})
     assert _replicas(cluster) == 1
+
+
+@pytest.mark.parametrize("case", ["no approval", "declined", "forged grant", "bad arguments"])
+def test_every_refusal_is_an_mcp_error_and_a_success_is_not(setup: Any, case: str) -> None:
+    cluster, _, executor, authority = setup
+    server = build_executor_server(executor, authority)
+    args, answer = {**SCALE}, None
+    if case == "declined":
+        answer = {"action": "decline"}
+    elif case == "forged grant":
+        args["grant"] = "aoi-grant.e30.AAAA"
+    elif case == "bad arguments":
+        server = build_executor_server(executor, authority, trust_client_confirmation=True)
+        args["name"] = "no-such-deployment"
+    is_error, text = _result(server, "scale_workload", args, answer)
+    assert is_error is True and "refused" in text
+    assert _replicas(cluster) == 1
+    is_error, text = _result(build_executor_server(executor, authority, trust_client_confirmation=True),
+                             "scale_workload", SCALE)
+    assert is_error is False and "status: applied" in text

@@ -164,3 +164,78 @@ def test_aoi_audit_verify_exits_non_zero_on_tampering(tmp_path: Path, monkeypatc
     bad = runner.invoke(main, ["audit", "verify", "--db", str(db)])
     assert bad.exit_code == 1
     assert "TAMPERED: record 1" in bad.output
+
+
+def _with_history(conn: sqlite3.Connection, key: bytes = KEY) -> AuditLog:
+    """A trail as the executor leaves it: a used grant, an undo record and its intent record."""
+    log = AuditLog(conn, key)
+    conn.execute("INSERT INTO grant_uses (nonce, used_at) VALUES ('n1', 'now')")
+    conn.execute("INSERT INTO undo_records (undo_id, thread_id, tool, description, record, created_at) "
+                 "VALUES ('u1', 't', 'scale_workload', 'scale', '{}', 'now')")
+    log.append(thread_id="t", approver="alice", approval="human", tool="scale_workload", args={}, phase="intent",
+               undo_id="u1")
+    log.append(thread_id="t", approver="alice", approval="human", tool="scale_workload", args={}, phase="applied",
+               undo_id="u1")
+    assert log.verify() == []
+    return log
+
+
+@pytest.mark.parametrize("wipe", [
+    "DELETE FROM audit; DELETE FROM audit_head",
+    "DELETE FROM audit_head",
+    "DELETE FROM audit WHERE seq = 2; UPDATE audit_head SET seq = 1",
+])
+def test_a_wiped_or_headless_trail_is_detected_from_what_the_writes_left(conn: sqlite3.Connection,
+                                                                         wipe: str) -> None:
+    log = _with_history(conn)
+    conn.executescript(wipe)
+    assert log.verify() != []
+
+
+def test_a_wiped_trail_is_detected_even_with_its_intent_records_gone(conn: sqlite3.Connection) -> None:
+    log = _with_history(conn)
+    conn.executescript("DELETE FROM audit; DELETE FROM audit_head")
+    problems = log.verify()
+    assert any("head is missing" in p for p in problems)
+    assert any("undo record" in p for p in problems) and any("grants were used" in p for p in problems)
+
+
+def test_a_dropped_table_is_reported_as_a_problem_not_raised(conn: sqlite3.Connection) -> None:
+    log = _with_history(conn)
+    conn.execute("DROP TABLE audit")
+    problems = log.verify()
+    assert len(problems) == 1 and "dropped" in problems[0]
+
+
+def _cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, sqlite3.Connection]:
+    monkeypatch.setenv("AOI_HOME", str(tmp_path))
+    db = tmp_path / "aoi.db"
+    conn = connect(db)
+    _with_history(conn, load_or_create_key())
+    return db, conn
+
+
+@pytest.mark.parametrize("damage", ["DELETE FROM audit; DELETE FROM audit_head", "DROP TABLE audit",
+                                    "DROP TABLE audit_head", "missing key"])
+def test_aoi_audit_verify_reports_a_wiped_trail_a_dropped_table_or_a_missing_key_in_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    db, conn = _cli_db(tmp_path, monkeypatch)
+    if damage == "missing key":
+        (tmp_path / "grant.key").unlink()
+    else:
+        conn.executescript(damage)
+    result = CliRunner().invoke(main, ["audit", "verify", "--db", str(db)])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.output.startswith("TAMPERED: ") and "Traceback" not in result.output
+    if damage == "missing key":
+        assert len(result.output.strip().splitlines()) == 1
+        assert not (tmp_path / "grant.key").exists()  # never silently regenerated
+
+
+def test_aoi_audit_verify_on_a_database_never_written_is_ok_without_a_key(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AOI_HOME", str(tmp_path))
+    result = CliRunner().invoke(main, ["audit", "verify", "--db", str(tmp_path / "aoi.db")])
+    assert result.exit_code == 0 and result.output.startswith("ok: 0 audit records")
+    assert not (tmp_path / "grant.key").exists()

@@ -171,3 +171,18 @@ def test_the_kubectl_tool_defaults_to_the_app_namespace(cluster: SimCluster) -> 
     assert not is_error and len(text.splitlines()) == 5
     is_error, text = _call(server, "kubectl", {"command": "kubectl delete pod x"})
     assert is_error and "delete" in text
+
+
+@pytest.mark.parametrize(("tool", "args"), [
+    ("describe_resource", {"resource_type": "pods", "name": "x" * 1_000_000}),
+    ("get_logs", {"target": "y" * 1_000_000}),
+    ("get_resources", {"resource_type": "z" * 1_000_000}),
+    ("get_metrics", {"target": "frontend", "window_seconds": "9" * 1_000_000}),
+    ("kubectl", {"command": "kubectl get pods " + "w" * 1_000_000}),
+    ("w" * 1_000_000, {}),
+])
+def test_every_error_reply_fits_the_output_budget(cluster: SimCluster, tool: str, args: dict[str, Any]) -> None:
+    server = build_probe_server(ReadOnlyView(cluster), default_namespace=NS, output_budget=2_000)
+    is_error, text = _call(server, tool, args)
+    assert is_error
+    assert 0 < len(text) <= 2_000

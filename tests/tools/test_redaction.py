@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from aoi.cluster.interface import ClusterError
 from aoi.cluster.sim.cluster import SimCluster
-from aoi.tools.redaction import MARKER, is_secret_key, redact, redact_text
+from aoi.tools.redaction import MARKER, is_secret_key, redact, redact_diff, redact_text
 
 CANARY = "CANARY"
 """Placeholder in the templates below; hypothesis plants a random secret there."""
@@ -85,6 +85,20 @@ PLANTED: list[tuple[str, str | None]] = [
      '"kind":"Secret"}\n', None),
     ('"annotations": {"last-applied": "{\\"data\\":{\\"token\\":\\"CANARY\\"},\\"kind\\":\\"Secret\\"}"}', None),
     ("Data\n====\nDB_PASSWORD:\n----\nCANARY\n\nLOG_LEVEL:\n----\ninfo\n", None),
+    # names the outside test found leaking (issue 20)
+    ("DB_PASS=CANARY", None),
+    ("MYSQL_PWD=CANARY", None),
+    ("export ADMIN_PW=CANARY", None),
+    ("PGPASS=CANARY", None),
+    ("env:\n- name: JWT_SIGNING_KEY\n  value: CANARY\n", None),
+    ('{"name": "HMAC_KEY", "value": "CANARY"}', None),
+    ("    Environment:\n      ENCRYPTION_KEY:  CANARY\n      SESSION_KEY:  CANARY\n", None),
+    ("SSH_PRIVATE_KEY=CANARY TLS_KEY=CANARY", None),
+    ("SENTRY_DSN=CANARY", None),
+    ("SLACK_WEBHOOK_URL=CANARY", None),
+    ("notify https://hooks.slack.com/services/T01ABC/B02DEF/CANARY failed",
+     "notify https://hooks.slack.com/services/[REDACTED] failed"),
+    ("sentry: https://CANARY@o4507.ingest.sentry.io/4508", None),
     # kubeconfig
     ("users:\n- name: admin\n  user:\n    client-certificate-data: CANARY\n    client-key-data: CANARY\n"
      "    token: CANARY\n    password: CANARY\n", None),
@@ -93,7 +107,8 @@ PLANTED: list[tuple[str, str | None]] = [
 PLANTED_BASE64: list[tuple[str, str]] = [
     ("-----BEGIN RSA PRIVATE KEY-----\nCANARY\nCANARY\n-----END RSA PRIVATE KEY-----\nnext line",
      "-----BEGIN RSA PRIVATE KEY-----[REDACTED]-----END RSA PRIVATE KEY-----\nnext line"),
-    ("tls.key: |\n  -----BEGIN PRIVATE KEY-----\n  CANARY\n", "tls.key: |\n  -----BEGIN PRIVATE KEY-----[REDACTED]"),
+    ("tls.crt: |\n  -----BEGIN PRIVATE KEY-----\n  CANARY\n", "tls.crt: |\n  -----BEGIN PRIVATE KEY-----[REDACTED]"),
+    ("tls.key: |\n  -----BEGIN PRIVATE KEY-----\n  CANARY\n", "tls.key: |\n  [REDACTED]\n"),
     ('{"key": "-----BEGIN EC PRIVATE KEY-----\\nCANARY\\n-----END EC PRIVATE KEY-----\\n"}',
      '{"key": "-----BEGIN EC PRIVATE KEY-----[REDACTED]-----END EC PRIVATE KEY-----\\n"}'),
 ]
@@ -133,6 +148,38 @@ def test_a_jwt_anywhere_in_a_line_is_hidden_whole(header: str, payload: str, sig
 @given(suffix=st.text(alphabet=string.ascii_uppercase + string.digits, min_size=16, max_size=16))
 def test_an_aws_access_key_id_is_hidden(suffix: str) -> None:
     assert redact_text(f"using key AKIA{suffix} in us-east-1") == f"using key {MARKER} in us-east-1"
+
+
+TOKEN_FORMATS = {
+    "stripe secret": "sk_test_", "stripe restricted": "rk_test_", "stripe live": "sk_live_",
+    "openai project": "sk-proj-", "anthropic": "sk-ant-api03-", "hugging face": "hf_", "gitlab": "glpat-",
+    "npm": "npm_", "github": "ghp_", "github fine-grained": "github_pat_", "google oauth": "ya29.",
+}
+
+
+@pytest.mark.parametrize("prefix", list(TOKEN_FORMATS.values()), ids=list(TOKEN_FORMATS))
+@settings(max_examples=20, deadline=None)
+@given(body=st.text(alphabet=string.ascii_letters + string.digits, min_size=40, max_size=60))
+def test_a_token_is_hidden_by_its_format_wherever_it_appears(prefix: str, body: str) -> None:
+    token = prefix + body
+    assert redact_text(f"calling upstream with {token} now") == f"calling upstream with {MARKER} now"
+    assert redact_text(f'{{"note": "{token}"}}') == f'{{"note": "{MARKER}"}}'
+
+
+def test_sendgrid_and_aws_and_private_key_shapes_are_hidden() -> None:
+    sendgrid = "SG." + "a1B2c3D4e5F6g7H8i9J0kL" + "." + "x" * 43
+    assert redact_text(f"mail via {sendgrid}") == f"mail via {MARKER}"
+    assert redact_text("AKIA" + "Q" * 16) == MARKER
+    assert MARKER in redact_text('{"private_key": "-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----"}')
+
+
+@pytest.mark.parametrize("text", [
+    "PASSAGE=north", "keyboard: us", "session_count: 3", "passage of time", "compass=north", "bypass: true",
+    "sessions=4 key=color", "primary_key: id", "sk-8 pod restarted", "hf_score=1", "SG.local", "npm_config_cache=/x",
+    "PGPASSFILE=/etc/pgpass", "https://hooks.example.com/services/a", "glpat", "keyspace: orders",
+])
+def test_ordinary_words_that_resemble_secret_names_are_kept(text: str) -> None:
+    assert redact_text(text) == text
 
 
 def test_well_known_token_formats_are_hidden_without_a_key() -> None:
@@ -226,14 +273,19 @@ def test_long_adversarial_text_is_redacted_in_linear_time(text: str) -> None:
 # -- keys ---------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("key", ["MONGO_INITDB_ROOT_PASSWORD", "password", "apiKey", "api_key", "client-key-data",
                                  "client-certificate-data", "id-token", "AWS_SECRET_ACCESS_KEY", "Authorization",
-                                 "X-Auth-Token", "redis_requirepass", "pwd", "auth", "Set-Cookie", "dbCredentials"])
+                                 "X-Auth-Token", "redis_requirepass", "pwd", "auth", "Set-Cookie", "dbCredentials",
+                                 "DB_PASS", "MYSQL_PWD", "ADMIN_PW", "PGPASS", "JWT_SIGNING_KEY", "hmacKey",
+                                 "ENCRYPTION_KEY", "SESSION_KEY", "JWT_KEY", "SSH_KEY", "TLS_KEY", "tls.key",
+                                 "SENTRY_DSN", "SLACK_WEBHOOK_URL", "signing-key"])
 def test_keys_that_name_a_secret_are_recognised(key: str) -> None:
     assert is_secret_key(key) is True
 
 
 @pytest.mark.parametrize("key", ["secretKeyRef", "secretName", "tokenExpirationSeconds", "passwordFile", "token_path",
                                  "Mountable secrets", "imagePullSecrets", "automountServiceAccountToken_enabled",
-                                 "username", "bypass", "oauth", "keyspace", "key", "name", ""])
+                                 "username", "bypass", "oauth", "keyspace", "key", "name", "", "PASSAGE",
+                                 "keyboard", "session_count", "PGPASSFILE", "DB_PASS_FILE", "primary_key",
+                                 "sessionTimeout", "tls.crt"])
 def test_keys_that_only_refer_to_a_secret_are_not(key: str) -> None:
     assert is_secret_key(key) is False
 
@@ -326,3 +378,25 @@ json_like = st.recursive(
 def test_redacting_a_structure_is_idempotent_and_never_raises(value: Any) -> None:
     once = redact(value)
     assert redact(once) == once
+
+
+# -- diffs --------------------------------------------------------------------------------------------------------
+def test_a_unified_diff_hides_secrets_on_both_sides_and_keeps_its_markers() -> None:
+    diff = ("--- a/Deployment/frontend\n+++ b/Deployment/frontend\n@@ -44,6 +44,8 @@\n"
+            "         - name: DB_PASSWORD\n-          value: Zq9old-secret-value\n"
+            "+          value: Zq9new-secret-value\n"
+            "         - name: PORT\n           value: \"8080\"\n"
+            "+        - name: API_TOKEN\n+          value: Zq9added-token\n")
+    assert redact_diff(diff) == (
+        "--- a/Deployment/frontend\n+++ b/Deployment/frontend\n@@ -44,6 +44,8 @@\n"
+        "         - name: DB_PASSWORD\n-          value: [REDACTED]\n+          value: [REDACTED]\n"
+        "         - name: PORT\n           value: \"8080\"\n+        - name: API_TOKEN\n+          value: [REDACTED]\n")
+    assert redact_diff(redact_diff(diff)) == redact_diff(diff)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["+", "-", " ", "@@ ", "+++ "]), cluster_text), max_size=12))
+def test_redacting_a_diff_never_raises_and_keeps_no_planted_password(lines: list[tuple[str, str]]) -> None:
+    diff = "\n".join(mark + text for mark, text in lines) + "\n+  password: Zq9planted-value"
+    once = redact_diff(diff)
+    assert isinstance(once, str) and "Zq9planted-value" not in once

@@ -16,8 +16,9 @@ from click.testing import CliRunner
 from mcp import Client, StdioServerParameters
 
 from aoi.cli import main
-from aoi.tools.transports import BearerTokenMiddleware, http_app
+from aoi.tools.transports import BearerTokenMiddleware, check_token, generate_token, http_app
 
+TOKEN = "Zq9-kR2vX8mP4tL7wN1yB6cH3jF5gD0sA_eU"
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -57,7 +58,9 @@ def test_the_readme_config_names_both_servers_with_the_same_cluster() -> None:
     assert probe[probe.index("--cluster") + 1] == executor[executor.index("--cluster") + 1]
 
 
-@pytest.mark.parametrize("token", [None, "", "short"])
+@pytest.mark.parametrize("token", [None, "", "short", "t" * 24, " " * 40, "ab" * 20, "x" * 31 + "y",
+                                   "Zq9" + "abcdefghijklmnopqrstuvwxyz" + " spaced",
+                                   "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o\n5"])
 def test_the_http_transport_refuses_to_start_without_a_real_token(token: str | None) -> None:
     from aoi.tools.probe import ProbeServer
 
@@ -80,7 +83,7 @@ def test_requests_without_the_bearer_token_get_401_and_never_reach_the_app() -> 
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    guarded = BearerTokenMiddleware(app, "t" * 24)
+    guarded = BearerTokenMiddleware(app, TOKEN)
 
     async def request(headers: list[tuple[bytes, bytes]]) -> int:
         sent: list[dict] = []
@@ -93,9 +96,45 @@ def test_requests_without_the_bearer_token_get_401_and_never_reach_the_app() -> 
 
     assert anyio.run(request, []) == 401
     assert anyio.run(request, [(b"authorization", b"Bearer wrong")]) == 401
+    assert anyio.run(request, [(b"authorization", b"Bearer " + TOKEN.encode()[:-1])]) == 401
+    assert anyio.run(request, [(b"authorization", b"Bearer " + TOKEN.encode() + b"x")]) == 401
+    assert anyio.run(request, [(b"authorization", b"Basic " + TOKEN.encode())]) == 401
+    assert anyio.run(request, [(b"authorization", b"Bearer " + b" " * 16)]) == 401
     assert reached == []
-    assert anyio.run(request, [(b"authorization", b"Bearer " + b"t" * 24)]) == 200
-    assert len(reached) == 1
+    assert anyio.run(request, [(b"authorization", b"Bearer " + TOKEN.encode())]) == 200
+    assert anyio.run(request, [(b"authorization", b"bearer " + TOKEN.encode())]) == 200  # RFC 7235: any case
+    assert anyio.run(request, [(b"Authorization", b"BEARER " + TOKEN.encode())]) == 200
+    assert len(reached) == 3
+
+
+def test_a_websocket_or_unknown_scope_is_checked_too_and_lifespan_passes() -> None:
+    reached: list[str] = []
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        reached.append(scope["type"])
+
+    guarded = BearerTokenMiddleware(app, TOKEN)
+
+    async def connect(scope: dict) -> list[dict]:
+        sent: list[dict] = []
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await guarded(scope, None, send)
+        return sent
+
+    assert anyio.run(connect, {"type": "websocket", "headers": []}) == [{"type": "websocket.close", "code": 1008}]
+    assert anyio.run(connect, {"type": "gizmo", "headers": [(b"authorization", b"Bearer " + TOKEN.encode())]}) == []
+    assert reached == []
+    anyio.run(connect, {"type": "websocket", "headers": [(b"authorization", b"Bearer " + TOKEN.encode())]})
+    anyio.run(connect, {"type": "lifespan"})
+    assert reached == ["websocket", "lifespan"]
+
+
+def test_a_generated_token_is_accepted_and_holds_32_bytes() -> None:
+    token = generate_token()
+    assert check_token(token) == token and len(token) >= 43
 
 
 def test_an_unsupported_cluster_spec_is_a_usage_error_naming_the_forms() -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from aoi.cluster.grep import LogFilter
 from aoi.cluster.interface import NODE_COMPONENTS, ClusterError, InvalidArgumentError, NotFoundError
 from aoi.cluster.kube.api import KubeApi
 from aoi.cluster.kube.source import ApiSource
@@ -122,10 +123,7 @@ class KubeReader:
             raise InvalidArgumentError(f"tail must be an integer between 1 and {MAX_TAIL}, got {tail!r}")
         if since_seconds is not None and (not isinstance(since_seconds, int) or since_seconds < 1):
             raise InvalidArgumentError("since_seconds must be a positive integer")
-        try:
-            pattern = re.compile(grep, re.IGNORECASE) if grep else None
-        except re.error as exc:
-            raise InvalidArgumentError(f"grep is not a valid regular expression: {exc}") from exc
+        log_filter = LogFilter.parse(grep) if grep else None
         ns = namespace or self.namespace
         pod = self._pod_for(target, ns)
         name = container or _default_container(pod)
@@ -133,11 +131,11 @@ class KubeReader:
         if name not in containers:
             raise InvalidArgumentError(f"container {name!r} is not valid for pod {pod['metadata']['name']}; "
                                        f"containers: {', '.join(containers)}")
-        text = self._pod_log(ns, pod["metadata"]["name"], name, tail=MAX_TAIL if pattern else tail,
+        text = self._pod_log(ns, pod["metadata"]["name"], name, tail=MAX_TAIL if log_filter else tail,
                              since_seconds=since_seconds, previous=previous)
         lines = text.splitlines()
-        if pattern is not None:
-            lines = [ln for ln in lines if pattern.search(ln)]
+        if log_filter is not None:
+            lines = log_filter.select(lines)
         return "\n".join(lines[-tail:])
 
     def error_log_summary(self, service: str, namespace: str) -> dict[str, Any]:

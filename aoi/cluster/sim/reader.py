@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from aoi.cluster.grep import LogFilter
 from aoi.cluster.interface import METRIC_NAMES, NODE_COMPONENTS, InvalidArgumentError, NotFoundError
 from aoi.cluster.render import is_namespaced, render_describe, render_table, render_yaml, resource_kind
 from aoi.cluster.sim.clock import EPOCH, TICK_SECONDS
@@ -102,16 +103,26 @@ class SimReader:
     # -- logs ----------------------------------------------------------------------------------------------------
     def logs(self, target: str, namespace: str, *, container: str | None = None, tail: int = 100,
              since_seconds: int | None = None, grep: str | None = None, previous: bool = False) -> str:
+        log_filter = LogFilter.parse(grep) if grep else None
+        lines = self.log_lines(target, namespace, container=container, tail=tail, since_seconds=since_seconds,
+                               previous=previous)
+        if log_filter is not None:
+            lines = log_filter.select(lines)
+        return "\n".join(lines[-tail:])
+
+    def log_lines(self, target: str, namespace: str, *, container: str | None = None, tail: int = 100,
+                  since_seconds: int | None = None, previous: bool = False) -> list[str]:
+        """The lines `logs` filters with `grep` and cuts to the last `tail` (checked here, not applied), so that a
+        caller holding a lock can match outside it.
+
+        Raises:
+            InvalidArgumentError: a bad tail, since_seconds or container.
+            NotFoundError: an unknown target, or a container with no (previous) instance.
+        """
         if not isinstance(tail, int) or tail < 1 or tail > 5000:
             raise InvalidArgumentError(f"tail must be an integer between 1 and 5000, got {tail!r}")
         if since_seconds is not None and (not isinstance(since_seconds, int) or since_seconds < 1):
             raise InvalidArgumentError("since_seconds must be a positive integer")
-        pattern = None
-        if grep:
-            try:
-                pattern = re.compile(grep, re.IGNORECASE)
-            except re.error as exc:
-                raise InvalidArgumentError(f"grep is not a valid regular expression: {exc}") from exc
         ns = self._namespace(namespace)
         pod = self._pod_for(target, ns)
         containers = [c["name"] for c in pod["spec"]["containers"]]
@@ -133,8 +144,7 @@ class SimReader:
         if since_seconds is not None:
             first = self.engine.state.clock.tick - since_seconds // TICK_SECONDS
             lines = [ln for ln in lines if ln.tick >= first]
-        texts = [ln.text for ln in lines if pattern is None or pattern.search(ln.text)]
-        return "\n".join(texts[-tail:])
+        return [ln.text for ln in lines]
 
     def error_log_summary(self, service: str, namespace: str) -> dict[str, Any]:
         ns = self._namespace(namespace)

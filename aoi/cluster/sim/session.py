@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aoi.cluster.grep import LogFilter
 from aoi.cluster.interface import WRITE_METHODS, ClusterError
 from aoi.cluster.readonly import READ_METHODS
 from aoi.cluster.sim.clock import TICK_SECONDS
@@ -183,6 +184,17 @@ class SessionCluster:
         with self._session.cluster() as cluster:
             return getattr(cluster, method)(*args, **kwargs)
 
+    def logs(self, target: str, namespace: str, *, container: str | None = None, tail: int = 100,
+             since_seconds: int | None = None, grep: str | None = None, previous: bool = False) -> str:
+        """`SimCluster.logs`, with the caller's pattern compiled before and matched after the lock, so that a slow
+        pattern never holds up other calls on the shared state."""
+        log_filter = LogFilter.parse(grep) if grep else None
+        lines = self._call("log_lines", target, namespace, container=container, tail=tail,
+                           since_seconds=since_seconds, previous=previous)
+        if log_filter is not None:
+            lines = log_filter.select(lines)
+        return "\n".join(lines[-tail:])
+
 
 def _forward(method: str) -> Callable[..., Any]:
     def call(self: SessionCluster, *args: Any, **kwargs: Any) -> Any:
@@ -194,4 +206,5 @@ def _forward(method: str) -> Callable[..., Any]:
 
 
 for _method in (*READ_METHODS, *WRITE_METHODS):
-    setattr(SessionCluster, _method, _forward(_method))
+    if _method not in SessionCluster.__dict__:
+        setattr(SessionCluster, _method, _forward(_method))

@@ -3,10 +3,12 @@ clock; a broken state file is reported, not silently replaced."""
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 import pytest
 
+from aoi.cluster.grep import LogFilter
 from aoi.cluster.interface import ClusterError, InvalidArgumentError
 from aoi.cluster.sim.session import SessionCluster, SimSession, SimSpec
 from aoi.cluster.spec import parse_sim_spec
@@ -110,3 +112,27 @@ def test_a_state_file_changed_after_it_was_written_is_refused(tmp_path: Path) ->
 def test_spec_parameters_are_bounded_names_and_numbers(spec: str) -> None:
     with pytest.raises(InvalidArgumentError):
         parse_sim_spec(spec)
+
+
+def test_a_grep_is_matched_outside_the_session_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow pattern must not hold up every other call on the shared state (the lock is an flock on a file)."""
+    path = tmp_path / "s.state"
+    cluster = SessionCluster(SimSession(SPEC, path=path, clock=lambda: 1000.0))
+    held_while_matching = []
+    select = LogFilter.select
+
+    def probing_select(self: LogFilter, lines: list[str], **kwargs: float) -> list[str]:
+        with open(path.with_suffix(".lock"), "w") as other:
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held_while_matching.append(False)
+            except BlockingIOError:
+                held_while_matching.append(True)
+        return select(self, lines, **kwargs)
+
+    monkeypatch.setattr(LogFilter, "select", probing_select)
+    out = cluster.logs("frontend", "boutique", grep="GET|POST|request", tail=5)
+    assert out
+    assert held_while_matching == [False]
+    with pytest.raises(InvalidArgumentError, match="grep"):
+        cluster.logs("frontend", "boutique", grep="(")
