@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from aoi.diagnosis.reads import workload_of
+
 _POD_ROW = re.compile(r"^(\S+)\s+(\d+)/(\d+)\s+(\S+)\s+(\d+)", re.M)
 _EVENT_ROW = re.compile(r"^\S+\s+Warning\s+(\S+)\s+(\S+)\s+(.*)$", re.M)
 _ALERT_NAME = re.compile(r'"name": "([^"]+)"')
@@ -19,17 +21,6 @@ _GRPC = re.compile(r"\b(?:[a-z][\w]*\.)?([A-Z]\w*)/\w+ failed")
 _HOST = re.compile(r"(?:New session to|Failed to connect to) ([a-z0-9][-a-z0-9.]*):(\d+)")
 _NOISE = re.compile(r"flagd\.evaluation|ResolveBoolean")
 """Error lines every OTel-demo service prints while flagd starts: not a symptom of anything."""
-
-
-def component_of(name: str, services: Sequence[str]) -> str:
-    """The workload a pod (`geo-7d9f-x2k4`) or object name belongs to: the longest service name prefixing it."""
-    if name in services:
-        return name
-    best = ""
-    for service in services:
-        if name.startswith(service + "-") and len(service) > len(best):
-            best = service
-    return best
 
 
 @dataclass(slots=True)
@@ -43,7 +34,7 @@ def unhealthy_pods(table: str, services: Sequence[str]) -> list[PodFinding]:
     """Pods not Running and ready, or restarted, from a `get pods` table."""
     found: list[PodFinding] = []
     for name, ready, total, status, restarts in _POD_ROW.findall(table):
-        component = component_of(name, services) or name
+        component = workload_of(name, services) or name
         if status != "Running":
             found.append(PodFinding(component, status))
         elif ready != total:
@@ -79,7 +70,7 @@ def warning_events(table: str, services: Sequence[str]) -> list[EventFinding]:
     found = []
     for reason, obj, message in _EVENT_ROW.findall(table):
         name = obj.split("/", 1)[-1]
-        component = component_of(name, services) or name
+        component = workload_of(name, services) or name
         detail = ""
         for key, pattern in _EVENT_DETAILS:
             if key == "taint" and "didn't match" in message:

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from aoi.cluster.interface import ClusterError, ClusterReader
+from aoi.cluster.render._quantity import try_parse
 from aoi.cluster.render.parse import parse_kubectl_table
 
 CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
@@ -44,6 +45,19 @@ def parse_call(text: str) -> tuple[str, dict[str, Any]] | None:
         except ValueError:
             args[key] = value
     return match.group(1), args
+
+
+MAX_QUANTITY_CHARS = 32
+"""A quantity longer than this is not one (and an exponent like `1e999999999` would take forever to expand)."""
+
+
+def quantity(text: str) -> float | None:
+    """A Kubernetes quantity as printed (`500m`, `1Gi`, `10`) as a number; None when it is not one."""
+    raw = (text or "").strip()
+    if len(raw) > MAX_QUANTITY_CHARS or re.search(r"[eE][+-]?\d{3,}", raw):
+        return None
+    parsed = try_parse(raw)
+    return float(parsed.value) if parsed is not None else None
 
 
 def age_seconds(age: str) -> int | None:

@@ -317,3 +317,10 @@ def test_no_parser_raises_on_arbitrary_text(name: str, text: str) -> None:
 ], ids=["nodes", "count", "probe-port"])
 def test_no_parser_raises_on_a_number_too_long_to_convert(name: str, text: str) -> None:
     PARSERS[name](text)
+
+
+def test_a_quantity_too_long_or_with_a_huge_exponent_is_not_one() -> None:
+    from aoi.diagnosis.reads import quantity
+
+    assert (quantity("1Gi"), quantity("500m"), quantity("2")) == (2**30, 0.5, 2.0)
+    assert quantity("1e999999999") is None and quantity("9" * 100) is None and quantity("fast") is None

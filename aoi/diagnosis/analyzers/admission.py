@@ -97,11 +97,6 @@ def _missing_source(reads: Reads, resource: str) -> str:
                        else "persistentvolumeclaims")
 
 
-def _quantity(text: str) -> float:
-    match = re.match(r"[\d.]+", text)
-    return float(match.group()) if match else 0.0
-
-
 def _missing_objects(reads: Reads, resource: str) -> list[str]:
     """Services (or claims) that a workload's manifest needs and the namespace lacks."""
     out = []

@@ -17,7 +17,7 @@ from typing import Any
 
 from aoi.diagnosis.analyzers.common import finding, service_object, unhealthy_workloads
 from aoi.diagnosis.findings import Finding
-from aoi.diagnosis.reads import Reads
+from aoi.diagnosis.reads import Reads, quantity
 
 _UNITS = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 _MODES = {"RWO": "ReadWriteOnce", "ROX": "ReadOnlyMany", "RWX": "ReadWriteMany", "RWOP": "ReadWriteOncePod"}
@@ -26,13 +26,6 @@ _EVENT_CAUSES = (("already bound to a different claim", "pv_binding_occupied"),
                  ("storageClassName does not match", "pvc_storage_class_mismatch"),
                  ("incompatible accessMode", "pvc_access_mode_mismatch"),
                  ("storageclass.storage.k8s.io", "pvc_storage_class_mismatch"))
-
-
-def quantity_bytes(text: str) -> float | None:
-    match = re.fullmatch(r"([\d.]+)\s*([kMGT]i?)?", (text or "").strip())
-    if match is None:
-        return None
-    return float(match.group(1)) * _UNITS[match.group(2) or ""]
 
 
 @dataclass(slots=True)
@@ -130,7 +123,7 @@ def _claim(reads: Reads, workload: str, name: str, row: dict[str, str]) -> _Clai
             selector[str(expr.get("key"))] = str(expr["values"][0])
     return _Claim(name, row.get("STATUS", ""), str(spec.get("storageClassName") or row.get("STORAGECLASS", "")
                                                    ).strip(), modes,
-                  quantity_bytes(str(request)) if request is not None else None, selector,
+                  quantity(str(request)) if request is not None else None, selector,
                   str(spec.get("volumeName") or ""), source)
 
 
@@ -147,7 +140,7 @@ def _volumes(reads: Reads) -> list[_Volume]:
                 labels[key] = value
         volumes.append(_Volume(name, row.get("STATUS", ""), row.get("CLAIM", ""), row.get("STORAGECLASS", ""),
                                tuple(_MODES.get(m.strip(), m.strip()) for m in row.get("ACCESS MODES", "").split(",")
-                                     if m.strip()), quantity_bytes(row.get("CAPACITY", "")), labels))
+                                     if m.strip()), quantity(row.get("CAPACITY", "")), labels))
     return volumes
 
 
