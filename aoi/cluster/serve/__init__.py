@@ -14,9 +14,12 @@ with serve_cluster("sim:hotel-reservation/revoke_auth_mongodb?seed=1") as served
 ```
 
 Differences from the first announced API: `url` is **https** — kubectl sends bearer tokens only over TLS — and the
-Jaeger API lives under `/jaeger` (so `/api/...` stays the Kubernetes API). One port serves TLS and plain HTTP:
-plain HTTP with a bearer token also works for the API (the Python client sends it either way). `serve_cluster`
-also takes `kubeconfig_path=`. Metric names: see `aoi.cluster.serve.metrics`.
+Jaeger API lives under `/jaeger` (so `/api/...` stays the Kubernetes API). One port serves TLS and plain HTTP;
+plain HTTP serves only `/version`, the health checks, `/metrics` and `/jaeger`, and answers 403 (a Status naming
+the https URL, also as a `Warning` header) to the API and to any request that carries credentials, without
+looking at them: the Python client would send its token over `http://`, so it must use `url` and the pinned
+certificate (the kubeconfig does both). Each token carries 32 random bytes. `serve_cluster` also takes
+`kubeconfig_path=`. Metric names: see `aoi.cluster.serve.metrics`.
 """
 
 from aoi.cluster.serve.server import ServedCluster, serve_cluster

@@ -36,6 +36,8 @@ class Request:
     headers: Mapping[str, str]
     """Header names in lower case."""
     body: bytes = b""
+    tls: bool = False
+    """Whether the request came over TLS; without it only the public paths answer, and never to credentials."""
 
 
 @dataclass(slots=True)
@@ -84,10 +86,25 @@ class KubeApi:
 
     # -- entry point ---------------------------------------------------------------------------------------------
     def handle(self, req: Request) -> Response:
+        if not req.tls and ("authorization" in req.headers or not _public(req.path.rstrip("/") or "/")):
+            return self._plain_http_refusal()
         try:
             return self._handle(req)
         except ApiError as exc:
             return Response.json(exc.status(), exc.code)
+
+    def _plain_http_refusal(self) -> Response:
+        """403 for the API or any credentials over plain HTTP; the token (if any) is never looked at.
+
+        The reason also goes out as a `Warning` header: kubectl shows discovery errors as "unknown" unless their
+        body is plain text, but prints every warning.
+        """
+        message = (f"the Kubernetes API of the simulated cluster is served over TLS only: use "
+                   f"https://{self._server_address} with the certificate authority pinned in the kubeconfig; "
+                   f"requests carrying credentials over plain HTTP are refused unchecked")
+        response = Response.json(ApiError(403, message).status(), 403)
+        response.headers["Warning"] = f'299 - "{message}"'
+        return response
 
     def _handle(self, req: Request) -> Response:
         path = req.path.rstrip("/") or "/"
@@ -263,6 +280,11 @@ def _route(group: str, version: str, rest: list[str]) -> _Route:
     if resource.namespaced != (namespace is not None) and (namespace is not None or len(rest) > 1):
         raise _no_such_path()
     return _Route(resource, namespace, rest[1] if len(rest) > 1 else "", rest[2] if len(rest) > 2 else "")
+
+
+def _public(path: str) -> bool:
+    """Paths served without credentials, also over plain HTTP (version, health, Prometheus and Jaeger)."""
+    return path in ("/version", "/healthz", "/livez", "/readyz", "/metrics", "/jaeger") or path.startswith("/jaeger/")
 
 
 def _no_such_path() -> ApiError:

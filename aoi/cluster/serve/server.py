@@ -1,7 +1,8 @@
 """`serve_cluster`: the simulated cluster behind a real HTTP(S) port, in a background thread.
 
 One port serves the Kubernetes API (HTTPS, bearer tokens), `/metrics` (Prometheus text) and `/jaeger/api/...`
-(Jaeger query API); the latter two also over plain HTTP (see `tls.py`). A ThreadingHTTPServer speaking
+(Jaeger query API); the latter two also over plain HTTP (see `tls.py`), which refuses the API and any request
+carrying credentials. A ThreadingHTTPServer speaking
 HTTP/1.1 with keep-alive; each request that reads or writes the cluster holds the session lock.
 """
 
@@ -28,6 +29,8 @@ from aoi.store.ids import state_file
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
+TOKEN_BYTES = 32
+"""Entropy of each bearer token (256 bits)."""
 
 
 class _HttpServer(ThreadingHTTPServer):
@@ -65,7 +68,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length else b""
         request = Request(self.command, url.path, dict(parse_qsl(url.query, keep_blank_values=True)),
-                          {k.lower(): v for k, v in self.headers.items()}, body)
+                          {k.lower(): v for k, v in self.headers.items()}, body, tls=self._wrapped is not None)
         try:
             response = self.server.api.handle(request)
         except Exception:  # a bug must answer 500, not drop the connection kubectl is waiting on
@@ -166,7 +169,7 @@ def serve_cluster(spec: str, *, host: str = "127.0.0.1", port: int = 0, state_di
         namespace = cluster.namespace
     public_host = "127.0.0.1" if host in ("", "0.0.0.0") else host
     certificate = self_signed(tuple(dict.fromkeys(("127.0.0.1", "localhost", public_host))))
-    reader_token, writer_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    reader_token, writer_token = secrets.token_urlsafe(TOKEN_BYTES), secrets.token_urlsafe(TOKEN_BYTES)
     server = _HttpServer((host, port), _Handler)
     bound_port = server.server_address[1]
     address = f"{public_host}:{bound_port}"

@@ -4,7 +4,7 @@ kubectl sends a bearer token only over TLS (client-go silently drops user creden
 of the API-subset note), so the Kubernetes API is served over HTTPS with a certificate made at start-up and
 pinned in the generated kubeconfig as its own certificate authority. Prometheus and Jaeger clients speak plain
 HTTP to the same port: a connection whose first byte is a TLS handshake record (0x16) is wrapped in TLS, any
-other is served as plain HTTP.
+other is served as plain HTTP, which answers only the public paths and never to credentials (`api.py`).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from aoi.cluster.render import render_table
 from aoi.cluster.serve import ServedCluster
@@ -237,3 +238,20 @@ def test_protobuf_bodies_of_typed_writes_are_refused_with_the_way_out(served: Se
     result = kubectl("create", "configmap", "extra", "--from-literal=a=b", "-n", served.namespace, check=False)
     assert result.returncode == 1
     assert "accepts JSON bodies only" in result.stderr and "kubectl create -f FILE" in result.stderr
+
+
+def test_kubectl_pointed_at_plain_http_is_refused_with_the_https_url(
+        served: ServedCluster, kubectl_command: tuple[list[str], dict[str, str]], tmp_path: Path) -> None:
+    """kubectl drops the kubeconfig's token on http:// but sends `--token`; both are refused, with a warning
+    (kubectl prints discovery errors as "unknown")."""
+    config = yaml.safe_load(served.kubeconfig_path.read_text())
+    config["clusters"][0]["cluster"] = {"server": served.url.replace("https://", "http://", 1)}
+    plain = tmp_path / "plain.kubeconfig"
+    plain.write_text(yaml.safe_dump(config))
+    argv, env = kubectl_command
+    argv = [argv[0], "--kubeconfig", str(plain), *argv[3:]]
+    for extra in ((), ("--token", served.writer_token)):
+        result = subprocess.run([*argv, *extra, "get", "pods"], capture_output=True, text=True, env=env, timeout=60)
+        assert result.returncode == 1
+        assert "Error from server (Forbidden)" in result.stderr, result.stderr
+        assert re.search(rf"^Warning: .*served over TLS only: use {re.escape(served.url)} ", result.stderr, re.M)

@@ -3,10 +3,12 @@ selectors, Prometheus exposition, the Jaeger query API, authentication and the `
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,13 +34,20 @@ KUBECTL_DISCOVERY_ACCEPT = ("application/json;g=apidiscovery.k8s.io;v=v2;as=APIG
                             "application/json")
 
 
-def _get(served: ServedCluster, path: str, *, token: str | None = None,
-         accept: str = "application/json") -> tuple[int, str, Any]:
-    """GET over plain HTTP (the Python client's way of sending a token without TLS)."""
+def _pinned(served: ServedCluster) -> ssl.SSLContext:
+    """A TLS context that trusts only the certificate the kubeconfig pins."""
+    cluster = yaml.safe_load(served.kubeconfig_path.read_text())["clusters"][0]["cluster"]
+    return ssl.create_default_context(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
+
+
+def _get(served: ServedCluster, path: str, *, token: str | None = None, accept: str = "application/json",
+         plain: bool = False) -> tuple[int, str, Any]:
+    """GET over https with the pinned certificate, or over plain HTTP on the same port (`plain`)."""
     headers = {"Accept": accept, **({"Authorization": f"Bearer {token}"} if token else {})}
-    request = urllib.request.Request(f"http://127.0.0.1:{served.port}{path}", headers=headers)
+    root = f"http://127.0.0.1:{served.port}" if plain else served.url
+    request = urllib.request.Request(f"{root}{path}", headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10, context=None if plain else _pinned(served)) as response:
             body = response.read().decode()
             kind = response.headers["Content-Type"]
             code = response.status
@@ -137,6 +147,34 @@ def test_the_api_needs_a_known_token_but_version_and_metrics_do_not(served: Serv
     code, _, pods = _get(served, "/api/v1/pods", token=served.reader_token)
     assert code == 200 and pods["kind"] == "PodList" and len(pods["items"]) == 19
     assert _get(served, "/version")[2]["minor"] == "32"
+
+
+def test_tokens_carry_at_least_32_bytes_of_entropy(served: ServedCluster) -> None:
+    for token in (served.reader_token, served.writer_token):
+        assert len(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))) >= 32
+
+
+@pytest.mark.parametrize("path", ["/api/v1/pods", "/api", "/apis", "/apis/apps/v1/deployments"])
+def test_plain_http_refuses_the_api_with_or_without_a_token_and_names_the_https_url(served: ServedCluster,
+                                                                                   path: str) -> None:
+    answers = [_get(served, path, token=token, plain=True)
+               for token in (served.writer_token, served.reader_token, "guess", None)]
+    assert all(answer == answers[0] for answer in answers)  # the token is never looked at
+    code, kind, status = answers[0]
+    assert (code, kind, status["kind"], status["reason"]) == (403, "application/json", "Status", "Forbidden")
+    assert served.url in status["message"] and "kubeconfig" in status["message"]
+
+
+def test_plain_http_still_serves_version_health_metrics_and_jaeger_without_credentials(
+        served: ServedCluster) -> None:
+    assert _get(served, "/version", plain=True)[2]["minor"] == "32"
+    assert _get(served, "/healthz", plain=True)[:1] == (200,)
+    assert _get(served, "/jaeger/api/services", plain=True)[0] == 200
+    assert served.metrics_url.startswith("http://") and served.jaeger_url.startswith("http://")
+    with urllib.request.urlopen(served.metrics_url, timeout=10) as response:
+        assert response.status == 200
+    for path in ("/version", "/metrics", "/jaeger/api/services"):  # but never to a request that carries a token
+        assert _get(served, path, token=served.reader_token, plain=True)[0] == 403
 
 
 def test_metrics_exposition_carries_the_simulators_latest_samples(served: ServedCluster) -> None:

@@ -137,6 +137,17 @@ def test_missing_objects_and_bad_tokens(served: ServedCluster, writer: client.Ap
     assert denied.value.status == 401
 
 
+def test_a_client_sending_its_token_over_plain_http_is_refused_and_told_the_https_url(served: ServedCluster) -> None:
+    configuration = client.Configuration()
+    config.load_kube_config(str(served.kubeconfig_path), context="aoi-sim", client_configuration=configuration)
+    configuration.refresh_api_key_hook = None  # the loader would put the https URL back before each call
+    configuration.host = served.url.replace("https://", "http://", 1)
+    with client.ApiClient(configuration) as plain, pytest.raises(client.ApiException) as refused:
+        client.CoreV1Api(plain).list_namespaced_pod(served.namespace)
+    assert refused.value.status == 403
+    assert served.url in json.loads(refused.value.body)["message"]
+
+
 def test_watch_sends_every_object_then_only_changes_after_a_resource_version(served: ServedCluster,
                                                                             writer: client.ApiClient) -> None:
     apps = client.AppsV1Api(writer)
