@@ -153,18 +153,6 @@ def diagnose(spec: str, task: str, question: str | None, model: str, approve: st
                    f"--thread {result.thread_id}")
 
 
-class _InputError(click.ClickException):
-    """Bad input (a spec, a service name) shown as one `Error: ...` line on stderr, exit 2, no usage banner."""
-
-    exit_code = 2
-
-    def __init__(self, message: str) -> None:
-        from aoi.tools.redaction import redact_text
-
-        line = " ".join(redact_text(message).split())
-        super().__init__(line if len(line) <= 500 else line[:499] + "…")
-
-
 @main.command("triage")
 @click.option("--cluster", "spec", required=True,
               help="sim:APP[/FAULT?seed=N&target=COMPONENT], replay:CASE_DIR or kube:CONTEXT[/NAMESPACE].")
@@ -195,7 +183,7 @@ def triage_cmd(spec: str, service: str | None, as_json: bool, limit: int) -> Non
         view, namespace = _read_only_view(spec)
         report = checked_triage(view, namespace, service)
     except (ClusterError, ValueError) as exc:
-        raise _InputError(str(exc)) from exc
+        raise _CommandError(str(exc)) from exc
     if as_json:
         click.echo(json.dumps(report_json(report, limit=limit), indent=2))
     else:

@@ -84,7 +84,7 @@ def eval_group(ctx: click.Context, suite: str, split: str, patterns: tuple[str, 
     try:
         result = run_evaluation(config, on_start=progress.start, on_episode=progress.episode)
     except (ValueError, EvalStoreError) as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.ClickException(str(exc)) from exc
     except BrokenProcessPool as exc:
         raise click.ClickException(f"a worker process died ({exc}); run the same command again to resume the "
                                    f"evaluation where it stopped") from exc
@@ -141,8 +141,8 @@ class _Progress:
 def _cloud_opsbench(path: Path | None, agent: str, model: str, runs: int, workers: int, seed: int, db: Path | None,
                     budget: Any, as_json: bool) -> None:
     if path is None:
-        raise click.UsageError("--suite cloud-opsbench needs --path DIR (a folder of recorded cases, e.g. "
-                               "../shared/data/cloud-opsbench-dev)")
+        raise click.ClickException("--suite cloud-opsbench needs --path DIR (a folder of recorded cases, e.g. "
+                                   "../shared/data/cloud-opsbench-dev)")
     try:
         from aoi.evals.opsbench_suite import evaluate
     except ImportError as exc:
@@ -240,7 +240,7 @@ def _stored_summary(run: str, db: Path | None) -> dict[str, Any]:
     try:
         records = store.records(run)
     except EvalStoreError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.ClickException(str(exc)) from exc
     meta = store.run(run) or {}
     return {"run": run, **{k: meta.get(k) for k in ("suite", "split", "agent", "model", "runs", "seed")},
             **evaluate(records)}

@@ -1,4 +1,4 @@
-"""`aoi triage`: ranked hypotheses as text or JSON from a cluster spec, read-only, and bad input as one line, exit 2."""
+"""`aoi triage`: ranked hypotheses as text or JSON from a cluster spec, read-only, and bad input as one line, exit 1."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _triage(*args: str) -> Result:
 
 
 def _one_line_error(result: Result) -> str:
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 1, result.output
     assert isinstance(result.exception, SystemExit)
     assert result.stdout == ""
     lines = result.stderr.splitlines()

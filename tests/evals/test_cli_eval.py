@@ -48,9 +48,9 @@ def test_the_cli_offers_exactly_the_baselines_agents() -> None:
 
 def test_eval_explains_bad_input(aoi_home: Path) -> None:
     code, _out, err = _cli("eval", "--problems", "no-such-*", "--model", "scripted:x.jsonl")
-    assert code == 2 and "no problem of aiopslab-sim (all) matches no-such-*" in err
+    assert code == 1 and "no problem of aiopslab-sim (all) matches no-such-*" in err
     code, _out, err = _cli("eval", "--suite", "cloud-opsbench")
-    assert code == 2 and "needs --path DIR" in err
+    assert code == 1 and "needs --path DIR" in err
 
 
 def _seed(db: Path) -> None:
@@ -79,7 +79,7 @@ def test_report_writes_json_markdown_and_plots(aoi_home: Path, tmp_path: Path) -
     code, out, _ = _cli("eval", "report", "after", "--json")
     assert json.loads(out)["overall"]["best_at_k"] == stored["overall"]["best_at_k"]
     code, _out, err = _cli("eval", "report", "nope")
-    assert code == 2 and "no evaluation run 'nope'" in err
+    assert code == 1 and "no evaluation run 'nope'" in err
 
 
 def test_compare_shows_b_minus_a_per_task(aoi_home: Path) -> None:

@@ -47,9 +47,24 @@ def test_a_corrupt_database_is_one_line_naming_the_file_and_the_way_out(aoi_home
     (["diagnose", "--cluster", "sim:online-boutique", "--task", "detection", "--model", "nonsense"], None,
      "unknown model spec"),
     (["chat", "--cluster", "sim:no-such-app", "--model", "scripted:/nonexistent"], "why?\n", "unknown app"),
+    (["triage", "--cluster", "sim:no-such-app"], None, "unknown app"),
+    (["triage", "--cluster", "sim:online-boutique?ticks=-5"], None, "ticks"),
+    (["triage", "--cluster", "sim:online-boutique/oom_killed", "--service", "no-such-service"], None,
+     "no-such-service"),
+    (["eval", "--agent", "expert", "--problems", "no-such-problem-*"], None, "matches no-such-problem-*"),
+    (["eval", "--agent", "expert", "--problems", "revoke_auth_mongodb-*", "--name", "../evil"], None, "run name"),
+    (["eval", "--suite", "cloud-opsbench", "--agent", "expert"], None, "needs --path"),
+    (["eval", "report", "no-such-run"], None, "no evaluation run 'no-such-run'"),
+    (["eval", "compare", "no-such-run", "other"], None, "no evaluation run 'no-such-run'"),
 ])
 def test_a_bad_spec_is_one_line_and_exit_1(aoi_home: Path, args: list[str], stdin: str | None, says: str) -> None:
     assert says in _one_error_line(CliRunner().invoke(main, args, input=stdin))
+
+
+def test_click_usage_errors_for_unknown_options_and_choices_stay_exit_2(aoi_home: Path) -> None:
+    for args in (["triage", "--no-such-option"], ["eval", "--suite", "no-such-suite"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and "Usage:" in result.output, result.output
 
 
 def test_a_model_that_raises_fails_the_episode_with_the_reason(aoi_home: Path,
