@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from aoi.cluster.interface import ClusterError
 from aoi.cluster.sim.cluster import SimCluster
 from aoi.store.db import connect
 from aoi.tools.audit import AuditLog
@@ -251,34 +252,127 @@ def test_a_custom_policy_can_only_narrow(db: sqlite3.Connection) -> None:
 
 
 class CrashingBackend(RecordingBackend):
-    """Dies in the middle of the real write, as a killed process would."""
+    """Dies at the real write, as a killed process would: before it lands (`after=False`) or right after it,
+    before the executor records the outcome (`after=True`)."""
+
+    def __init__(self, cluster: SimCluster, conn: sqlite3.Connection, *, after: bool = False) -> None:
+        super().__init__(cluster, conn)
+        self._after = after
 
     def __getattr__(self, name: str) -> Any:
         method = super().__getattr__(name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             if kwargs.get("dry_run") is False and name != "resource_version":
+                if self._after:
+                    method(*args, **kwargs)
                 raise KeyboardInterrupt("killed")
             return method(*args, **kwargs)
 
         return call
 
 
-def test_a_call_interrupted_mid_write_is_never_replayed_by_its_idempotency_key(db: sqlite3.Connection) -> None:
+SCALE = {"kind": "deployment", "name": "adservice", "namespace": NS, "replicas": 2}
+
+
+def _killed_mid_write(db: sqlite3.Connection, *, after: bool) -> tuple[SimCluster, GrantAuthority, str]:
+    """A scale call killed at its real write (its intent on record, the execution `pending`); returns its grant."""
     cluster = _cluster("online-boutique")
     authority = GrantAuthority(KEY)
-    args = {"kind": "deployment", "name": "adservice", "namespace": NS, "replicas": 2}
-    crashing = Executor(CrashingBackend(cluster, db), db, authority, AuditLog(db, KEY))  # type: ignore[arg-type]
+    crashing = Executor(CrashingBackend(cluster, db, after=after), db, authority,  # type: ignore[arg-type]
+                        AuditLog(db, KEY))
+    grant = _grant(crashing, authority, "scale_workload", SCALE)
     with pytest.raises(KeyboardInterrupt):
-        crashing.execute("scale_workload", args, thread_id="t1",
-                         grant=_grant(crashing, authority, "scale_workload", args), idempotency_key="k")
+        crashing.execute("scale_workload", SCALE, thread_id="t1", grant=grant, idempotency_key="k")
+    assert db.execute("SELECT status FROM executions").fetchone()[0] == "pending"
+    return cluster, authority, grant
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before the write landed", "after the write landed"])
+def test_a_call_killed_at_its_write_and_retried_with_its_grant_writes_exactly_once(db: sqlite3.Connection,
+                                                                                  after: bool) -> None:
+    cluster, authority, grant = _killed_mid_write(db, after=after)
     backend = RecordingBackend(cluster, db)
     executor = Executor(backend, db, authority, AuditLog(db, KEY))  # type: ignore[arg-type]
-    retry = executor.execute("scale_workload", args, thread_id="t1",
-                             grant=_grant(executor, authority, "scale_workload", args), idempotency_key="k")
-    assert retry.status == "refused" and "interrupted" in retry.message
+    retry = executor.execute("scale_workload", SCALE, thread_id="t1", grant=grant, idempotency_key="k")
+    assert retry.status == "applied" and retry.undo_id, retry
+    assert ("interrupt" in retry.message) and (("not applied again" in retry.message) == after)
+    assert len(backend.applied) == (0 if after else 1)
+    assert cluster.engine.state.store.get("Deployment", NS, "adservice")["spec"]["replicas"] == 2
+    again = executor.execute("scale_workload", SCALE, thread_id="t1", grant=grant, idempotency_key="k")
+    assert (again.status, again.undo_id) == ("noop", retry.undo_id)
+    assert db.execute("SELECT status FROM executions").fetchone()[0] == "applied"
+    assert [r.phase for r in AuditLog(db, KEY).records()] == ["intent", "applied", "noop"]
+    assert AuditLog(db, KEY).verify() == []
+    undo = {"undo_id": retry.undo_id}
+    assert executor.execute("undo", undo, thread_id="t1", grant=_grant(executor, authority, "undo", undo)).status \
+        == "applied"
+    assert cluster.engine.state.store.get("Deployment", NS, "adservice")["spec"]["replicas"] == 1
+
+
+def test_an_interrupted_call_is_not_finished_without_its_own_or_a_fresh_valid_grant(db: sqlite3.Connection) -> None:
+    cluster, authority, _ = _killed_mid_write(db, after=False)
+    backend = RecordingBackend(cluster, db)
+    executor = Executor(backend, db, authority, AuditLog(db, KEY))  # type: ignore[arg-type]
+    other_args = {**SCALE, "replicas": 3}
+    for bad in ("", "aoi-grant.e30.AAAA", GrantAuthority(b"x" * 32).mint_from_human(
+            HumanDecision("mallory"), thread_id="t1", tool="scale_workload", args=SCALE, resource_version="1"),
+                _grant(executor, authority, "scale_workload", other_args)):
+        assert executor.execute("scale_workload", SCALE, thread_id="t1", grant=bad,
+                                idempotency_key="k").status == "refused"
     assert backend.applied == []
-    assert [r.phase for r in AuditLog(db, KEY).records()] == ["intent"]
+    assert db.execute("SELECT status FROM executions").fetchone()[0] == "pending"
+    fresh = _grant(executor, authority, "scale_workload", SCALE)  # a new approval of the same call finishes it
+    assert executor.execute("scale_workload", SCALE, thread_id="t1", grant=fresh, idempotency_key="k").status \
+        == "applied"
+    assert len(backend.applied) == 1
+    assert executor.execute("scale_workload", SCALE, thread_id="t1", grant=fresh,
+                            idempotency_key="k2").status == "refused"  # the fresh grant was spent on it
+    assert AuditLog(db, KEY).verify() == []
+
+
+def test_an_undo_killed_after_it_landed_is_not_applied_again_by_a_retry_with_a_fresh_grant(
+        db: sqlite3.Connection) -> None:
+    cluster = _cluster("online-boutique")
+    authority = GrantAuthority(KEY)
+    executor = Executor(cluster, db, authority, AuditLog(db, KEY))
+    first = executor.execute("scale_workload", SCALE, thread_id="t1",
+                             grant=_grant(executor, authority, "scale_workload", SCALE), idempotency_key="w")
+    undo = {"undo_id": first.undo_id}
+    crashing = Executor(CrashingBackend(cluster, db, after=True), db, authority,  # type: ignore[arg-type]
+                        AuditLog(db, KEY))
+    with pytest.raises(KeyboardInterrupt):
+        crashing.execute("undo", undo, thread_id="t1", grant=_grant(crashing, authority, "undo", undo),
+                         idempotency_key="u")
+    backend = RecordingBackend(cluster, db)
+    retry = Executor(backend, db, authority, AuditLog(db, KEY)).execute(  # type: ignore[arg-type]
+        "undo", undo, thread_id="t1", grant=_grant(executor, authority, "undo", undo), idempotency_key="u")
+    assert retry.status == "applied" and "not applied again" in retry.message
+    assert backend.applied == []
+    assert db.execute("SELECT undone_at FROM undo_records WHERE undo_id = ?", (first.undo_id,)).fetchone()[0]
+    assert AuditLog(db, KEY).verify() == []
+
+
+def test_a_failed_write_retried_with_its_key_reports_the_same_failure(db: sqlite3.Connection) -> None:
+    cluster = _cluster("online-boutique")
+    authority = GrantAuthority(KEY)
+
+    class FailingBackend(RecordingBackend):
+        def __getattr__(self, name: str) -> Any:
+            method = super().__getattr__(name)
+
+            def call(*args: Any, **kwargs: Any) -> Any:
+                if kwargs.get("dry_run") is False and name != "resource_version":
+                    raise ClusterError("the API server went away")
+                return method(*args, **kwargs)
+
+            return call
+
+    executor = Executor(FailingBackend(cluster, db), db, authority, AuditLog(db, KEY))  # type: ignore[arg-type]
+    grant = _grant(executor, authority, "scale_workload", SCALE)
+    first = executor.execute("scale_workload", SCALE, thread_id="t1", grant=grant, idempotency_key="k")
+    retry = executor.execute("scale_workload", SCALE, thread_id="t1", grant=grant, idempotency_key="k")
+    assert first.status == retry.status == "failed" and "went away" in retry.message
 
 
 SECRET = "Zq9hunter2-Canary-77xy"
