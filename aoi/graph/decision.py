@@ -13,11 +13,12 @@ written for the model to read and fix on its next try.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
 import jsonschema
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 TaskType = Literal["detection", "localization", "analysis", "mitigation", "question", "rca"]
 """AIOpsLab's four task types, plus `question`: an open question from a user, answered in free text, and `rca`:
@@ -91,6 +92,20 @@ class ToolCall(BaseModel):
 
     tool: str
     args: dict[str, Any]
+
+    @field_validator("args")
+    @classmethod
+    def _json_numbers_only(cls, args: dict[str, Any]) -> dict[str, Any]:
+        # Python's parser reads 1e999 as inf, which JSON cannot carry: the call's stored and approved JSON would
+        # hold null (or Infinity) instead of what the model asked for.
+        pending: list[tuple[str, Any]] = [(f".{k}", v) for k, v in args.items()]
+        while pending:
+            where, node = pending.pop()
+            if isinstance(node, float) and not math.isfinite(node):
+                raise ValueError(f"{_short(where.lstrip('.'))} is {node}, not a JSON number; use a finite number")
+            items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+            pending.extend((f"{where}.{k}" if isinstance(node, dict) else f"{where}[{k}]", v) for k, v in items)
+        return args
 
 
 Submission = str | list[str] | dict[str, str] | dict[str, list[str]]

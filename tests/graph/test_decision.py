@@ -12,8 +12,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from aoi.graph.decision import (
     DECISION_KEYS,
@@ -296,9 +297,16 @@ def test_arbitrary_text_never_raises_anything_but_a_decision_error(text: str) ->
         assert exc.reason
 
 
-_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
-                                                                                  max_size=3), max_leaves=12)
+def _json_values(floats: st.SearchStrategy[float]) -> st.SearchStrategy[Any]:
+    return st.recursive(st.none() | st.booleans() | st.integers() | floats | st.text(max_size=8),
+                        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
+                                                                                     max_size=3), max_leaves=12)
+
+
+_JSON = _json_values(st.floats(allow_nan=False))
+"""Anything `json.dumps` writes, infinities (`Infinity`, which is not JSON) included."""
+_FINITE_JSON = _json_values(st.floats(allow_nan=False, allow_infinity=False))
+"""What a JSON text can carry."""
 
 
 @given(st.dictionaries(st.sampled_from(["summary", "phase", "hypothesis", "confidence", "action", "tool_calls",
@@ -329,7 +337,7 @@ _WRITE_CALLS = st.one_of(
                                                                  "replicas": r}), _SERVICE, st.integers(0, 20)),
     st.builds(lambda p: ToolCall(tool="patch_resource", args={"kind": "Service", "name": "geo", "namespace": "t",
                                                               "patch": p}),
-              st.dictionaries(st.text(max_size=5), _JSON, max_size=3)),
+              st.dictionaries(st.text(max_size=5), _FINITE_JSON, max_size=3)),
 )
 _SUBMISSIONS = {
     "detection": st.sampled_from(["Yes", "No"]),
@@ -360,10 +368,36 @@ def valid_decisions(draw: st.DrawFn) -> tuple[str, Decision]:
     return task, Decision(**fields)
 
 
+def _patch_call(patch: dict[str, Any]) -> dict[str, Any]:
+    return {"tool": "patch_resource", "args": {"kind": "Service", "name": "geo", "namespace": "t", "patch": patch}}
+
+
+def _act(patch: dict[str, Any]) -> Decision:
+    return Decision(summary="", phase="triage", hypothesis="", confidence=0, action="act",
+                    tool_calls=[ToolCall(**_patch_call(patch))])
+
+
 @given(valid_decisions(), st.sampled_from(["{}", "Decision:\n{}\nThanks.", "```json\n{}\n```"]))
+@example(("detection", _act({"": 1.7976931348623157e308})), "{}")  # the largest float JSON carries
 def test_every_valid_decision_round_trips_through_its_json(case: tuple[str, Decision], frame: str) -> None:
     task, decision = case
     assert _parse(frame.replace("{}", decision.model_dump_json()), task) == decision
+
+
+_NOT_JSON = {float("inf"): "1e999", float("-inf"): "-1e999", float("nan"): "NaN"}
+"""Numbers no JSON text carries, and the text that yields each from Python's parser (1e999 overflows to inf)."""
+
+
+@given(st.dictionaries(st.text(max_size=5), _FINITE_JSON, max_size=3), st.sampled_from(list(_NOT_JSON)))
+@example({}, float("inf"))  # Hypothesis found a write whose patch {"": inf} came back from its JSON as {"": null}
+def test_a_write_holding_a_number_json_cannot_carry_is_refused_built_or_parsed(patch: dict[str, Any],
+                                                                              bad: float) -> None:
+    with pytest.raises(ValidationError, match="not a JSON number"):
+        _act({**patch, "": bad})
+    decision = {"summary": "", "phase": "mitigate", "hypothesis": "", "confidence": 50, "action": "act",
+                "tool_calls": [_patch_call({**patch, "": "@bad@"})]}
+    with pytest.raises(DecisionError, match="JSON"):
+        _parse(json.dumps(decision).replace('"@bad@"', _NOT_JSON[bad]))
 
 
 _MUTATIONS = st.sampled_from(["none", "drop", "add", "action", "tool", "confidence", "submission", "args", "calls"])
