@@ -98,14 +98,18 @@ def _create_replicaset(state: SimState, dep: dict[str, Any], pod_hash: str, revi
 
 def _roll(state: SimState, dep: dict[str, Any], new_rs: dict[str, Any], old: list[dict[str, Any]], desired: int,
           events: EventRecorder) -> None:
-    """RollingUpdate with maxSurge/maxUnavailable 25%: old pods go only as new ones become available."""
+    """RollingUpdate with maxSurge/maxUnavailable 25%: the new replica set grows up to the surge, old pods go while
+    enough stay available."""
     surge = math.ceil(desired * 0.25) if desired else 0
     unavailable = math.floor(desired * 0.25)
     if surge == 0 and unavailable == 0:
         surge = 1
-    old_total = sum(int(rs["spec"].get("replicas", 0)) for rs in old)
-    new_current = int(new_rs["spec"].get("replicas", 0))
-    if dep["spec"].get("strategy", {}).get("type") == "Recreate":
+    old_total = sum(_replicas(rs) for rs in old)
+    new_current = _replicas(new_rs)
+    recreate = dep["spec"].get("strategy", {}).get("type") == "Recreate"
+    if recreate:  # every old pod goes first; the new ones come once none is left
+        for rs in old:
+            _scale_down(state, dep, rs, _replicas(rs), events)
         target_new = desired if old_total == 0 else 0
     else:
         target_new = min(desired, max(new_current, desired + surge - old_total))
@@ -119,23 +123,45 @@ def _roll(state: SimState, dep: dict[str, Any], new_rs: dict[str, Any], old: lis
                     f"{target_new}{resized}", component="deployment-controller")
         new_rs["spec"]["replicas"] = target_new
         state.store.touch(new_rs)
-    new_available = int(new_rs.get("status", {}).get("availableReplicas", 0))
-    old_available = sum(int(rs.get("status", {}).get("availableReplicas", 0)) for rs in old)
-    can_remove = max(0, new_available + old_available - (desired - unavailable))
-    for rs in sorted(old, key=lambda r: r["metadata"]["creationTimestamp"]):
-        current = int(rs["spec"].get("replicas", 0))
-        if current == 0:
-            continue
-        unavailable_here = current - int(rs.get("status", {}).get("availableReplicas", 0))
-        remove = min(current, can_remove + unavailable_here) if new_available or unavailable_here else 0
-        if new_available >= desired:
-            remove = current
-        if remove > 0:
-            events.emit(dep, "ScalingReplicaSet", f"Scaled down replica set {rs['metadata']['name']} to "
-                        f"{current - remove} from {current}", component="deployment-controller")
-            rs["spec"]["replicas"] = current - remove
-            state.store.touch(rs)
-            can_remove = max(0, can_remove - remove)
+    if not recreate:
+        _scale_down_old(state, dep, new_rs, old, desired - unavailable, events)
+
+
+def _scale_down_old(state: SimState, dep: dict[str, Any], new_rs: dict[str, Any], old: list[dict[str, Any]],
+                    min_available: int, events: EventRecorder) -> None:
+    """The deployment controller's `reconcileOldReplicaSets`: first drop old pods that are not available, then
+    available ones, never taking the pods below `min_available` plus the new ones still starting."""
+    old = sorted(old, key=lambda r: r["metadata"]["creationTimestamp"])
+    old_total = sum(_replicas(rs) for rs in old)
+    new_replicas = _replicas(new_rs)
+    budget = old_total + new_replicas - min_available - (new_replicas - _available(new_rs))
+    if old_total == 0 or budget <= 0:
+        return
+    for rs in old:  # unhealthy first
+        budget -= _scale_down(state, dep, rs, min(budget, _replicas(rs) - _available(rs)), events)
+    surplus = _available(new_rs) + sum(_available(rs) for rs in old) - min_available
+    for rs in old:  # then available ones, while more than min_available are available
+        surplus -= _scale_down(state, dep, rs, min(surplus, _replicas(rs)), events)
+
+
+def _replicas(rs: dict[str, Any]) -> int:
+    return int(rs["spec"].get("replicas", 0))
+
+
+def _available(rs: dict[str, Any]) -> int:
+    return int(rs.get("status", {}).get("availableReplicas", 0))
+
+
+def _scale_down(state: SimState, dep: dict[str, Any], rs: dict[str, Any], remove: int, events: EventRecorder) -> int:
+    """Scale `rs` down by `remove` (nothing when it is not positive); returns how many went."""
+    if remove <= 0:
+        return 0
+    current = _replicas(rs)
+    events.emit(dep, "ScalingReplicaSet", f"Scaled down replica set {rs['metadata']['name']} to {current - remove} "
+                f"from {current}", component="deployment-controller")
+    rs["spec"]["replicas"] = current - remove
+    state.store.touch(rs)
+    return remove
 
 
 def _deployment_status(state: SimState, dep: dict[str, Any], new_rs: dict[str, Any],

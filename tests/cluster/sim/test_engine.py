@@ -8,7 +8,7 @@ import copy
 import pickle
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from aoi.cluster.interface import ClusterError
@@ -81,6 +81,17 @@ def test_snapshot_then_restore_replays_identically() -> None:
     assert _fingerprint(cluster.engine) == after_first
 
 
+def test_a_recreate_deployment_replaces_its_pods_with_the_new_template() -> None:
+    cluster = SimCluster("online-boutique", seed=0)
+    ns = cluster.namespace
+    cluster.patch("deployment", "adservice", ns, {"spec": {"strategy": {"type": "Recreate", "rollingUpdate": None}}})
+    pod_spec = cluster.engine.state.store.get("Deployment", ns, "adservice")["spec"]["template"]["spec"]
+    cluster.set_image("deployment", "adservice", ns, pod_spec["containers"][0]["name"], "redis:alpine")
+    cluster.tick(12)
+    pods = [p for p in cluster.engine.state.store.list("Pod", ns) if p["metadata"]["name"].startswith("adservice-")]
+    assert [(p["spec"]["containers"][0]["image"], p["status"]["phase"]) for p in pods] == [("redis:alpine", "Running")]
+
+
 # -- property tests over random write sequences -----------------------------------------------------------------
 _BASE = SimCluster("online-boutique", seed=0)
 _SNAP = _BASE.snapshot()
@@ -151,6 +162,8 @@ def _check_invariants(cluster: SimCluster) -> None:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(writes, min_size=1, max_size=8))
+# A rollout that starts while scaled-up pods are not yet available: at most maxUnavailable of them may go at once.
+@example([("scale", "adservice", 4), ("set_image", "adservice", "bad:tag")])
 def test_random_write_sequences_never_crash_and_keep_the_invariants(sequence: list[tuple]) -> None:
     cluster = _BASE
     cluster.restore(copy.deepcopy(_SNAP))
