@@ -181,7 +181,9 @@ class SessionCluster:
             self.services_list = list(cluster.app.component_names)
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        with self._session.cluster() as cluster:
+        # A read changes nothing worth a save (pickling the state costs more as telemetry accumulates: triage's
+        # sixty reads once cost seconds); this process keeps its in-memory state until the file is replaced.
+        with self._session.cluster(save=method not in READ_METHODS) as cluster:
             return getattr(cluster, method)(*args, **kwargs)
 
     def logs(self, target: str, namespace: str, *, container: str | None = None, tail: int = 100,
