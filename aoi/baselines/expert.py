@@ -26,8 +26,8 @@ from typing import Any
 
 from aoi.baselines import evidence as ev
 from aoi.baselines.prompt_view import PromptView, read_prompt, render_notes
-from aoi.baselines.remedies import plan_reads, plan_writes, reads_complete
 from aoi.diagnosis.reads import parse_call
+from aoi.diagnosis.remedies import plan_reads, plan_writes, reads_complete
 from aoi.diagnosis.taxonomy import BY_NAME, ROOT_CAUSES
 from aoi.graph.decision import MAX_LOCALIZATION, MAX_SUMMARY
 from aoi.graph.models.base import Completion, Message

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from aoi.diagnosis.remedies import ToolOutput
 from aoi.graph.models.base import Message
 
 NOTES_MARK = "Notes: "
@@ -30,16 +31,6 @@ _EARLIER = re.compile(r"^- step (\d+): (.*)$", re.M)
 _FEEDBACK = re.compile(r"Note from AOI: (.*)$", re.S)
 _WRITE_TOOLS = re.compile(r"^Write tools \(.*?\):\n((?:- .*\n?)+)", re.M)
 _TOOL_LINE = re.compile(r"^- (\w+)\(", re.M)
-
-
-@dataclass(frozen=True, slots=True)
-class ToolOutput:
-    """One `<tool_output>` of the previous step, as the prompt shows it (compressed, redacted)."""
-
-    tool: str
-    args: dict[str, Any]
-    text: str
-    error: bool
 
 
 @dataclass(frozen=True, slots=True)

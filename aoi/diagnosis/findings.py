@@ -20,12 +20,23 @@ def quote(text: str, limit: int = MAX_EVIDENCE_CHARS) -> str:
     return line if len(line) <= limit else line[:limit - 1] + "…"
 
 
+FREE_TEXT_TOOLS = frozenset({"get_logs", "get_error_logs", "get_events"})
+"""Reads whose lines are free text that whoever can write to a log or create an event controls (an application
+echoing a request, a client posting an Event). What they say is data to weigh, never proof on its own."""
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """A quoted line and the read call it came from (a probe tool call that shows it again)."""
 
     line: str
     source: str
+
+    @property
+    def structural(self) -> bool:
+        """The line comes from object state (a table, a spec, a status, a node's daemons, metrics), not from free
+        text (`FREE_TEXT_TOOLS`)."""
+        return self.source.partition("(")[0] not in FREE_TEXT_TOOLS
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +75,11 @@ class Hypothesis:
     confirm: str
     analyzers: tuple[str, ...]
     symptom: str = ""
+
+    @property
+    def structural(self) -> bool:
+        """Object state, not only free text, shows this fault: what an automatic fix may rest on."""
+        return any(e.structural for e in self.evidence)
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,13 +122,17 @@ def build_probe_server(view: ReadOnlyView, *, default_namespace: str,
         return fn
 
     @tool
-    def triage(namespace: str | None = None, service: str | None = None) -> str:
+    def triage(namespace: str | None = None, service: str | None = None, as_json: bool = False) -> str:
         """Call first: ranked root-cause hypotheses (cause on object) for the namespace, each with quoted evidence
         and the read call that confirms it. Analyzers read pods, events, nodes, claims, Services, specs and alerts
         through the same read-only calls as the other tools (never any ground truth). Run a hypothesis's `confirm`
         call before acting on it; the ranking is a lead, not a verdict. `service` keeps hypotheses about that
         service plus node and namespace causes. "No analyzer found a fault" means no known pattern matched: go on
-        with broad reads (get_alerts, get_metrics, get_traces) for slowdowns and application errors."""
+        with broad reads (get_alerts, get_metrics, get_traces) for slowdowns and application errors. `as_json`
+        answers with the same report as JSON (for programs)."""
+        if as_json:
+            return run(lambda: json.dumps(diagnosis.as_json(checked_triage(view, ns(namespace), service)),
+                                          separators=(",", ":")), "Pass service= to narrow.")
         return run(lambda: diagnosis.render(checked_triage(view, ns(namespace), service),
                                             budget=min(TRIAGE_BUDGET, output_budget)),
                    "Pass service= to narrow.")

@@ -4,6 +4,7 @@ service, errors that name the valid services, bounded output — through a real 
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import anyio
@@ -12,6 +13,7 @@ from mcp import Client
 
 from aoi.cluster.readonly import ReadOnlyView
 from aoi.cluster.sim.cluster import SimCluster
+from aoi.diagnosis.backing import hypotheses_from_json
 from aoi.diagnosis.reads import parse_call
 from aoi.diagnosis.triage import DEFAULT_BUDGET as TRIAGE_BUDGET
 from aoi.evals.opsbench import case_dirs, dev_split_dir
@@ -67,8 +69,20 @@ def test_triage_is_a_registered_read_tool_listed_read_only_with_a_description(oo
     tool = tools["triage"]
     assert tool.annotations.read_only_hint and not tool.annotations.destructive_hint
     assert tool.description.startswith("Call first: ranked root-cause hypotheses")
-    assert set(tool.input_schema["properties"]) == {"namespace", "service"}
+    assert set(tool.input_schema["properties"]) == {"namespace", "service", "as_json"}
     assert not tool.input_schema.get("required")
+
+
+def test_as_json_gives_the_same_hypotheses_as_the_text_report(oom: SimCluster) -> None:
+    server = _server(oom)
+    _, text = _triage(server)
+    is_error, raw = _triage(server, as_json=True)
+    hypotheses = hypotheses_from_json(json.loads(raw))
+    assert not is_error and hypotheses
+    assert (hypotheses[0].cause, hypotheses[0].object) == ("oom_killed", "service/adservice")
+    assert hypotheses[0].structural  # a container's last state, not only a log line
+    assert [f"{i}. {h.cause} on {h.object}" for i, h in enumerate(hypotheses, 1)] == [
+        line.split(" (score")[0] for line in text.splitlines()[1:] if line[:1].isdigit()]
 
 
 def test_the_first_hypothesis_names_the_injected_fault_and_its_service(oom: SimCluster) -> None:

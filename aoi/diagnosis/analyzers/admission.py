@@ -42,10 +42,14 @@ def quota_exhaustion(reads: Reads) -> list[Finding]:
             if resource in QUOTA_CAUSES:
                 seen.setdefault(resource, []).append((event.line, reads.events_label()))
                 stale[resource] = stale.get(resource, True) and not current
-    for resource, lines in seen.items():
-        findings.append(finding("quota_exhaustion", obj, f"creates refused by a ResourceQuota ({resource})", lines,
-                                [(QUOTA_CAUSES[resource], 0.9)], _quota_confirm(reads), stale=stale[resource]))
     limits = _quota_entries(reads)
+    for resource, lines in seen.items():
+        # The quota's own used/hard is object state showing the same limit the rejection message names.
+        state = [(f"{kind}: used {used}, hard {hard}", source) for kind, used, hard, source in limits
+                 if kind == resource][:1]
+        findings.append(finding("quota_exhaustion", obj, f"creates refused by a ResourceQuota ({resource})",
+                                [*lines[:1], *state, *lines[1:]], [(QUOTA_CAUSES[resource], 0.9)],
+                                _quota_confirm(reads), stale=stale[resource]))
     for resource in ("services", "storage"):
         if resource in seen:
             continue

@@ -54,7 +54,9 @@ def failed_scheduling(reads: Reads) -> list[Finding]:
         if parsed is None:
             continue
         seen.add(pod.workload)
-        item = _finding(reads, pod.workload, pod.name, parsed[0], (parsed[1], parsed[2]), nodes, stale=False)
+        pending = (f"pod {pod.name} is Pending on no node ({pod.ready}/{pod.total} ready)", reads.pods_label())
+        item = _finding(reads, pod.workload, pod.name, parsed[0], (parsed[1], parsed[2]), nodes, stale=False,
+                        state=[pending])
         if item is not None:
             findings.append(item)
     for event in newest_first(e for e in reads.events() if e.reason == "FailedScheduling"):
@@ -71,12 +73,13 @@ def failed_scheduling(reads: Reads) -> list[Finding]:
 
 
 def _finding(reads: Reads, workload: str, pod: str, parsed: SchedulingFailure, quoted: tuple[str, str],
-             nodes: Sequence[Node], *, stale: bool) -> Finding | None:
+             nodes: Sequence[Node], *, stale: bool, state: Sequence[tuple[str, str]] = ()) -> Finding | None:
+    """`state`: what object state shows of the same fault (the Pending pod), beside the scheduler's message."""
     candidates = _candidates(reads, workload, _weights(parsed.reasons, nodes))
     if not candidates:
         return None
     return finding("failed_scheduling", service_object(workload), f"pods of {workload} cannot be scheduled",
-                   [quoted, *_spec_evidence(reads, workload, nodes)], candidates,
+                   [quoted, *state, *_spec_evidence(reads, workload, nodes)], candidates,
                    reads.label("describe_resource", resource_type="pods", name=pod), stale=stale)
 
 

@@ -32,14 +32,24 @@ import json
 import math
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from aoi.baselines.prompt_view import ToolOutput
-
 Call = tuple[str, dict[str, Any]]
 """(tool name, arguments), as a decision's `tool_calls` carry them."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOutput:
+    """The result of one probe call as a reader of tool output sees it (a prompt's `<tool_output>`, or a call the
+    approval step made): the call, its text (compressed or not, redacted) and whether it was an error."""
+
+    tool: str
+    args: dict[str, Any]
+    text: str
+    error: bool
 
 ROLLBACK_CAUSES: frozenset[str] = frozenset({
     "node_affinity_mismatch", "node_selector_mismatch", "pod_anti_affinity_conflict", "insufficient_node_cpu",

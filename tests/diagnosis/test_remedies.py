@@ -11,12 +11,11 @@ import anyio
 import pytest
 from mcp import Client
 
-from aoi.baselines.prompt_view import ToolOutput
-from aoi.baselines.remedies import Call, plan_reads, plan_writes, reads_complete
 from aoi.cluster.readonly import ReadOnlyView
 from aoi.cluster.sim.cluster import SimCluster
 from aoi.cluster.sim.faults import make_fault
 from aoi.cluster.sim.faults.k8s import K8S_FAULTS
+from aoi.diagnosis.remedies import Call, ToolOutput, plan_reads, plan_writes, reads_complete
 from aoi.graph.compression import Observation, compress
 from aoi.graph.nodes.common import target_names
 from aoi.graph.state import Runtime
