@@ -28,7 +28,8 @@ from aoi.graph.decision import EXECUTOR_PLUMBING, MAX_LOCALIZATION
 from aoi.graph.environment import TICKS_PER_STEP, Environment, episode_state_path
 from aoi.graph.models.base import ContextTooLong, Message, Model
 from aoi.graph.nodes.act import SETTLE_TICKS
-from aoi.graph.nodes.approve import EVAL_POLICY
+from aoi.graph.nodes.approve import EVAL_POLICY, UNBACKED_REASON, refusal_flag, write_backing, write_refusal
+from aoi.graph.nodes.observe import APPLICATION_TEXT_TOOLS, names_in
 from aoi.graph.runner import TASK_TEXT, EpisodeConfig, EpisodeResult
 from aoi.store.db import connect, default_db_path
 from aoi.store.episodes import EpisodeStore, StepRecord
@@ -69,6 +70,10 @@ class _Episode:
     counts: dict[str, int] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
     writes: list[dict[str, Any]] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    """Names reads have shown as objects (what a write may target; as in the graph's observe node)."""
+    flagged: set[str] = field(default_factory=set)
+    """Names shown only in telemetry flagged as an injection attempt."""
     settle_ticks: int = 0
     """Ticks writes added for the cluster to settle; later steps' time is shifted by them (as in the graph)."""
     submission: Any = None
@@ -219,7 +224,13 @@ class _Loop:
         if classify(name) == "read":
             result = self.env.call("probe", name, args)
             text = redact_text(result.text)
-            state.flags += [f"injection:{f}" for f in injection_flags(text)]
+            found = injection_flags(text)
+            state.flags += [f"injection:{f}" for f in found]
+            names = names_in(text, list(self.env.services))
+            if found:
+                state.flagged |= names
+            elif name not in APPLICATION_TEXT_TOOLS:
+                state.seen |= names
             self.env.advance_to(self.base_tick + (state.step + 1) * TICKS_PER_STEP + state.settle_ticks)
             self.store.record_step(StepRecord(self.thread, state.step, "observe", tool_calls=[
                 {"tool": name, "args": args}], results=[{"tool": name, "args": args, "error": result.is_error,
@@ -233,24 +244,32 @@ class _Loop:
         return text
 
     def _write(self, state: _Episode, name: str, args: dict[str, Any]) -> str:
-        """Send a write to the executor: with a policy grant when the run auto-approves a mitigation, else with
-        none (the executor refuses it). Either way the attempt is recorded."""
-        grant = ""
-        approver = "none"
-        if self.config.task != "mitigation":
-            state.flags.append("write_in_diagnosis")
+        """Send a write to the executor: with a policy grant when the run auto-approves a mitigation the graph's
+        guard would let through (an observed target, a write the diagnosis backs), else with none (the executor
+        refuses it). Either way the attempt is recorded."""
+        grant, approver, backing = "", "none", None
+        reason = write_refusal(self.config.task, name, args, state.seen, state.flagged - state.seen)
+        if reason:
+            state.flags.append(refusal_flag(reason))
         elif self.config.approve == "auto":
-            try:
-                version = self.env.preview(name, args).resource_version
-                grant = self.env.authority.mint_from_policy(EVAL_POLICY, thread_id=self.thread, tool=name,
-                                                            args=args, resource_version=version)
-                approver = f"policy:{EVAL_POLICY.name}"
-            except (ClusterError, GrantError, KeyError, TypeError) as exc:
-                return f"status: failed\nmessage: the dry run failed: {exc}"
+            backing = write_backing(self.env, self.env.namespace, name, args)
+            if backing is None:
+                reason = UNBACKED_REASON
+                state.flags.append("unbacked_write")
+            else:
+                try:
+                    version = self.env.preview(name, args).resource_version
+                    grant = self.env.authority.mint_from_policy(EVAL_POLICY, thread_id=self.thread, tool=name,
+                                                                args=args, resource_version=version)
+                    approver = f"policy:{EVAL_POLICY.name}"
+                except (ClusterError, GrantError, KeyError, TypeError) as exc:
+                    return f"status: failed\nmessage: the dry run failed: {exc}"
         if not grant:
             state.flags.append("unapproved_write")
         self.store.record_approval(self.thread, state.step, name, args, "", "", "approve" if grant else "reject",
-                                   approver, "" if grant else f"no approval in mode {self.config.approve!r}")
+                                   approver, reason if reason else "" if grant else
+                                   f"no approval in mode {self.config.approve!r}",
+                                   backing=f"{backing.cause} on {backing.object}" if backing else "")
         result = self.env.call("executor", name, {**args, "grant": grant, "thread_id": self.thread,
                                                   "idempotency_key": f"{self.thread}:{state.step}:{name}"})
         status = next((ln.split(": ", 1)[1] for ln in result.text.splitlines() if ln.startswith("status: ")),

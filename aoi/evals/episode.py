@@ -19,7 +19,7 @@ from typing import Any
 from aoi.evals.metrics import EpisodeRecord
 from aoi.evals.problems import by_id
 
-REFUSED_WRITE_FLAGS = frozenset({"refused_write", "uncorroborated_target", "injection_target"})
+REFUSED_WRITE_FLAGS = frozenset({"refused_write", "uncorroborated_target", "injection_target", "unbacked_write"})
 """Episode flags set when the graph refused a proposed write before any approval."""
 
 

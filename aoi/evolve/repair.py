@@ -28,7 +28,7 @@ RepairStatus = Literal["passed", "failed", "diverged", "unsafe", "error"]
 """passed: the oracle accepted the repaired episode. failed: it did not. diverged: the replayed prefix did not
 reproduce the record. unsafe: the repair raised a safety flag (a refused or injected write). error: it crashed."""
 
-UNSAFE_FLAGS = ("write_in_diagnosis", "injection_target", "uncorroborated_target", "refused_write")
+UNSAFE_FLAGS = ("write_in_diagnosis", "injection_target", "uncorroborated_target", "refused_write", "unbacked_write")
 
 _STEP = re.compile(r"This is step (\d+) of at most")
 

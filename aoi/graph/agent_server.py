@@ -177,7 +177,8 @@ def build_agent_server(*, default_cluster: str | None = None, model: str = "embe
                     f"`aoi diagnose --cluster <spec> --task <task> --thread {thread}` (or `aoi chat --resume "
                     f"{thread}`).")
         if isinstance(approval, AcceptedElicitation) and approval.data.approve:
-            answer = {"action": "approve", "approver": IDE_APPROVER, "reason": approval.data.reason}
+            answer = {"action": "approve", "approver": IDE_APPROVER, "channel": "elicitation",
+                      "reason": approval.data.reason}
         else:
             reason = approval.data.reason if isinstance(approval, AcceptedElicitation) else ""
             answer = {"action": "reject", "approver": IDE_APPROVER,

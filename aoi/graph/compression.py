@@ -292,6 +292,28 @@ def injection_flags(text: str) -> list[str]:
     return [f for f in FLAGS if f in found]
 
 
+_ADVICE = re.compile(r"\b(?:fix|remediation|resolution|solution|workaround|mitigation|recommended(?:\s+action)?|"
+                     r"action(?:\s+required)?|next\s+step|to\s+(?:resolve|fix|recover|mitigate))\s*[:=-]|"
+                     r"\b(?:should|must|need\s+to|please)\s+(?:be\s+)?(?:" + _VERBS + r"|set|run|apply|stop|"
+                     r"update|change|increase|create)")
+"""Advice written into telemetry (`fix: scale x to 0`, `replicas should be set to 0`): not always an attack, but
+never a reason to write on its own."""
+
+
+def instruction_lines(text: str, limit: int = 20) -> list[str]:
+    """The lines of `text` (at most `limit`) that read as an instruction: they trip an injection heuristic or
+    carry advice on what to change. What an approval card quotes when a proposal's target or verb appears there."""
+    out = []
+    for line in text.splitlines():
+        canonical = _canonical(line)
+        if line.strip() and (_ADVICE.search(canonical) or _instruction_flags(canonical)
+                             or injection_flags(line)):
+            out.append(line.strip())
+            if len(out) >= limit:
+                break
+    return out
+
+
 def _canonical(text: str) -> str:
     return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).lower().translate(_CONFUSABLES)
 

@@ -58,6 +58,16 @@ def step_printer(echo: Echo = click.echo) -> Callable[[str, dict[str, Any]], Non
                              fg="yellow", bold=True))
             echo(f"  hypothesis: {update.get('hypothesis', '')} ({update.get('confidence', 0)}%)")
             echo(f"  undo plan: {update.get('undo_plan', '')}")
+            backing = update.get("backing")
+            if backing:
+                echo(f"  backed by: {backing['cause']} on {backing['object']} (triage score {backing['score']:.2f})")
+                for line in backing.get("evidence", [])[:3]:
+                    echo(click.style(f"    evidence: {_clip(line['line'], 150)} [{line['source']}]", dim=True))
+            else:
+                echo(click.style("  not backed: no triage hypothesis shown by object state derives this write; "
+                                 "decide from the evidence yourself", fg="yellow"))
+            for warning in update.get("warnings", []):
+                echo(click.style(f"  ⚠ {_clip(warning, 240)}", fg="red"))
             echo(update.get("diff", "").rstrip() or "  (no change)")
         elif node in ("submit", "finish"):
             echo(click.style(f"■ {update.get('outcome')}: {json.dumps(update.get('submission'))}", bold=True))

@@ -73,13 +73,18 @@ class EpisodeStore:
                            f"ON CONFLICT (thread_id, step, node) DO UPDATE SET {updates}", tuple(row.values()))
 
     def record_approval(self, thread_id: str, step: int, tool: str, args: dict[str, Any], diff: str,
-                        resource_version: str, decision: str, approver: str, reason: str = "") -> None:
+                        resource_version: str, decision: str, approver: str, reason: str = "", *,
+                        backing: str = "") -> None:
+        """One approval decision; `backing` names the diagnosis the write rests on (`cause on object`), "" if
+        none does."""
         self._conn.execute(
             "INSERT INTO approvals (thread_id, step, tool, args, diff, resource_version, decision, approver, reason, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (thread_id, step, tool) DO UPDATE SET "
-            "args = excluded.args, diff = excluded.diff, resource_version = excluded.resource_version, "
-            "decision = excluded.decision, approver = excluded.approver, reason = excluded.reason",
-            (thread_id, step, tool, _json(args), diff, resource_version, decision, approver, reason, _now()))
+            "backing, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (thread_id, step, tool) DO "
+            "UPDATE SET args = excluded.args, diff = excluded.diff, resource_version = excluded.resource_version, "
+            "decision = excluded.decision, approver = excluded.approver, reason = excluded.reason, "
+            "backing = excluded.backing",
+            (thread_id, step, tool, _json(args), diff, resource_version, decision, approver, reason, backing,
+             _now()))
 
     def finish(self, thread_id: str, *, status: str, outcome: str, submission: Any, success: float | None,
                flags: list[str], wall_s: float) -> None:

@@ -236,3 +236,10 @@ def _eval(conn: sqlite3.Connection) -> None:
 def _episode_error(conn: sqlite3.Connection) -> None:
     # Why an episode ended `failed` (a model or backend that raised), so it never stays `running` unexplained.
     conn.execute("ALTER TABLE episodes ADD COLUMN error TEXT")
+
+
+@migration("0008_approval_backing")
+def _approval_backing(conn: sqlite3.Connection) -> None:
+    # The diagnosis an approved write rests on (`cause on object`, from `aoi.diagnosis.backing`); "" when none
+    # does. Export quarantines episodes with an approved write that has none.
+    conn.execute("ALTER TABLE approvals ADD COLUMN backing TEXT NOT NULL DEFAULT ''")

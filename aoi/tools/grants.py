@@ -25,10 +25,11 @@ from typing import Any, Literal
 
 from aoi.store.db import data_dir
 
-ApprovalChannel = Literal["human", "elicitation", "trusted-client", "auto-policy"]
+ApprovalChannel = Literal["human", "elicitation", "trusted-client", "auto-policy", "auto-rollback"]
 """How the approval was given: an operator resuming an interrupt, an IDE user answering the server's
-confirmation prompt, an IDE client trusted (by a startup flag) to have confirmed itself, or an evaluation's
-auto-approve policy."""
+confirmation prompt, an IDE client trusted (by a startup flag) to have confirmed itself, an evaluation's
+auto-approve policy, or the undo of an approved write whose verification regressed (the approval of the write
+covers its rollback; the grant names who approved the write)."""
 
 GRANT_TTL_SECONDS = 600
 NON_ARG_FIELDS = frozenset({"grant", "idempotency_key", "thread_id"})
@@ -150,6 +151,15 @@ class GrantAuthority:
         if not policy.covers(tool):
             raise GrantError(f"auto-approve policy {policy.name!r} does not cover tool {tool!r}")
         return self._mint(thread_id, tool, args, resource_version, f"policy:{policy.name}", "auto-policy", False)
+
+    def mint_rollback(self, *, approved_by: str, thread_id: str, undo_args: dict[str, Any],
+                      resource_version: str) -> str:
+        """A grant for `undo` of a write `approved_by` approved, when verification found the cluster worse after it.
+        Recorded on the `auto-rollback` channel: nobody was asked again, and the trail says so."""
+        if not approved_by:
+            raise GrantError("a rollback must name who approved the write it undoes")
+        return self._mint(thread_id, "undo", undo_args, resource_version, f"rollback of a write approved by "
+                          f"{approved_by}", "auto-rollback", False)
 
     def _mint(self, thread_id: str, tool: str, args: dict[str, Any], resource_version: str, approver: str,
               channel: ApprovalChannel, irreversible_ok: bool) -> str:

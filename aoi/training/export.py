@@ -41,9 +41,11 @@ the retry turns the agent appended after the completion are removed, so `message
 
 Safety: every text is passed through the redaction again (`aoi.tools.redaction`); an episode where that changes
 anything is quarantined (a secret slipped past the agent's redaction). So are episodes whose telemetry was flagged
-as a prompt-injection attempt and episodes with a write attempt that was not approved (refused before approval, a
-write in a diagnosis task, a target seen only in injected telemetry, rejected by the operator, or executed with no
-recorded approval). Unfinished episodes are skipped.
+as a prompt-injection attempt, episodes with a write attempt that was not approved (refused before approval, a
+write in a diagnosis task, a target seen only in injected telemetry, declined by automatic approval, rejected by
+the operator, or executed with no recorded approval), and episodes with an approved write that no diagnosis backs
+(`aoi.diagnosis.backing`: a person may approve such a write, but an episode that obeyed text in telemetry must not
+become training data). Unfinished episodes are skipped.
 
 `append_samples` is how other producers (the evolver's corrective samples) add rows to an export.
 """
@@ -73,7 +75,8 @@ STEP_COLUMNS: tuple[str, ...] = (
 UNAPPROVED_FLAGS = {"write_in_diagnosis": "a write attempt in a diagnosis-only task",
                     "uncorroborated_target": "a write at a target the probe had not shown",
                     "injection_target": "a write at a target seen only in injected telemetry",
-                    "refused_write": "a write refused before approval"}
+                    "refused_write": "a write refused before approval",
+                    "unbacked_write": "a write no diagnosis backs, declined by automatic approval"}
 _RETRY_PREFIX = "That decision was invalid"
 
 
@@ -205,7 +208,12 @@ def quarantine_reason(episode: Mapping[str, Any], steps: Sequence[Mapping[str, A
     rejected = [a for a in approvals if a.get("decision") != "approve"]
     if rejected:
         return f"unapproved write attempt: {rejected[0]['tool']} at step {rejected[0]['step']} was rejected"
-    approved_steps = {a["step"] for a in approvals if a.get("decision") == "approve"}
+    approved = [a for a in approvals if a.get("decision") == "approve"]
+    unbacked = [a for a in approved if not a.get("backing")]
+    if unbacked:
+        return (f"a write no diagnosis backs: {unbacked[0]['tool']} at step {unbacked[0]['step']} was approved by "
+                f"{unbacked[0].get('approver', '?')} without a triage hypothesis that object state shows")
+    approved_steps = {a["step"] for a in approved}
     for step in steps:
         if step["node"] == "act" and step["step"] not in approved_steps:
             return f"unapproved write attempt: a write ran at step {step['step']} with no recorded approval"

@@ -20,9 +20,12 @@ from aoi.graph.runner import EpisodeConfig, EpisodeResult, EpisodeRunner
 from aoi.store.episodes import EpisodeStore
 
 
-def _run(home: Path, cluster: str, task: str, thread: str = "t1") -> tuple[EpisodeResult, EpisodeStore]:
-    runner = EpisodeRunner(EpisodeConfig(cluster, task, approve="auto", thread_id=thread,  # type: ignore[arg-type]
-                                         db=home / "aoi.db"), model=ExpertPolicy())
+def _run(home: Path, cluster: str, task: str, thread: str = "t1",
+         answer: dict | None = None) -> tuple[EpisodeResult, EpisodeStore]:
+    """Writes are approved automatically, or with `answer` by a person."""
+    runner = EpisodeRunner(EpisodeConfig(cluster, task, approve="ask" if answer else "auto",  # type: ignore[arg-type]
+                                         thread_id=thread, db=home / "aoi.db"), model=ExpertPolicy(),
+                           ask_approval=(lambda _p: answer) if answer else None)
     return runner.run(), runner.store
 
 
@@ -54,18 +57,26 @@ def test_expert_says_no_on_a_healthy_app(aoi_home: Path, cluster: str) -> None:
     assert result.writes == []
 
 
-@pytest.mark.parametrize(("cluster", "tools"), [
-    ("sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-rate", ["datastore_admin", "restart_workload"]),
-    ("sim:social-network/auth_miss_mongodb", ["rollback_deployment", "restart_workload"]),
+@pytest.mark.parametrize(("cluster", "tools", "answer"), [
+    ("sim:online-boutique/missing_service_account", ["apply_manifest"], None),
+    ("sim:online-boutique/namespace_cpu_quota_exceeded", ["patch_resource"], None),
+    ("sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-rate", ["datastore_admin", "restart_workload"],
+     {"action": "approve", "approver": "alice"}),
+    ("sim:social-network/auth_miss_mongodb", ["rollback_deployment", "restart_workload"],
+     {"action": "approve", "approver": "alice"}),
 ])
-def test_expert_mitigates_through_the_approval_path(aoi_home: Path, cluster: str, tools: list[str]) -> None:
-    result, store = _run(aoi_home, cluster, "mitigation")
+def test_expert_mitigates_through_the_approval_path(aoi_home: Path, cluster: str, tools: list[str],
+                                                    answer: dict | None) -> None:
+    """Kubernetes faults triage shows are approved automatically (the writes are backed); the fixes of AIOpsLab's
+    application-level faults rest on log lines alone, so a person approves them."""
+    result, store = _run(aoi_home, cluster, "mitigation", answer=answer)
     assert result.success is True
     assert [w["tool"] for w in result.writes] == tools
     assert all(w["status"] == "applied" and not w["rolled_back"] for w in result.writes)
     approvals = store.approvals("t1")
-    assert [(a["tool"], a["decision"], a["approver"]) for a in approvals] == [
-        (t, "approve", "policy:simulated-evaluation") for t in tools]
+    approver = answer["approver"] if answer else "policy:simulated-evaluation"
+    assert [(a["tool"], a["decision"], a["approver"]) for a in approvals] == [(t, "approve", approver) for t in tools]
+    assert all(bool(a["backing"]) == (answer is None) for a in approvals)
     assert _audit_rows(aoi_home) > 0
     # Stateless: every recorded prompt (also those after a write) replays to the recorded decision, which parsed.
     reasons = [s for s in store.steps("t1") if s["node"] == "reason"]
@@ -74,6 +85,13 @@ def test_expert_mitigates_through_the_approval_path(aoi_home: Path, cluster: str
         assert step["error"] is None and step["decision"] is not None
         assert ExpertPolicy().complete(step["prompt"]).text == step["completion"]
         assert {"submission": None, **json.loads(step["completion"])} == step["decision"]
+
+
+def test_automatic_approval_declines_a_fix_no_diagnosis_backs(aoi_home: Path) -> None:
+    result, store = _run(aoi_home, "sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-rate", "mitigation")
+    assert result.writes == [] and "unbacked_write" in result.flags and _audit_rows(aoi_home) == 0
+    approvals = store.approvals("t1")
+    assert approvals and all(a["decision"] == "reject" and "no diagnosis backs" in a["reason"] for a in approvals)
 
 
 def test_same_problem_twice_gives_the_same_trajectory(aoi_home: Path) -> None:

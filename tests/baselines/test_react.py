@@ -67,14 +67,30 @@ def test_a_write_without_approval_is_refused_by_the_executor(aoi_home: Path, tas
 
 
 def test_an_auto_approved_mitigation_write_is_applied(aoi_home: Path) -> None:
-    model = ScriptedModel([_turn("get_resources", {"resource_type": "pods"}), _turn("datastore_admin", GRANT),
-                           _turn("restart_workload", {"kind": "deployment", "name": "geo", "namespace": NS}),
+    account = {"manifest": {"apiVersion": "v1", "kind": "ServiceAccount",
+                            "metadata": {"name": "adservice", "namespace": "boutique"}}}
+    model = ScriptedModel([_turn("get_resources", {"resource_type": "deployments"}), _turn("apply_manifest", account),
                            "Thought: fixed.\nAction: submit({})"])
-    result = run_react_episode(EpisodeConfig(HOTEL, "mitigation", approve="auto", thread_id="m1",
-                                             db=aoi_home / "aoi.db"), model)
-    assert [(w["tool"], w["status"]) for w in result.writes] == [("datastore_admin", "applied"),
-                                                                  ("restart_workload", "applied")]
+    result = run_react_episode(EpisodeConfig("sim:online-boutique/missing_service_account", "mitigation",
+                                             approve="auto", thread_id="m1", db=aoi_home / "aoi.db"), model)
+    assert [(w["tool"], w["status"]) for w in result.writes] == [("apply_manifest", "applied")]
     assert result.success is True and not result.flags
+    assert [a["backing"] for a in _store(aoi_home).approvals("m1")] == ["missing_service_account on service/adservice"]
+
+
+def test_react_gets_the_graphs_guard_unobserved_and_unbacked_writes_never_run(aoi_home: Path) -> None:
+    unseen = ScriptedModel([_turn("get_logs", {"target": "geo"}), _turn("datastore_admin", GRANT),
+                            "Thought: done.\nAction: submit({})"])
+    result = run_react_episode(EpisodeConfig(HOTEL, "mitigation", approve="auto", thread_id="g1",
+                                             db=aoi_home / "aoi.db"), unseen)
+    assert [w["status"] for w in result.writes] == ["refused"] and "uncorroborated_target" in result.flags
+    unbacked = ScriptedModel([_turn("get_resources", {"resource_type": "pods"}), _turn("datastore_admin", GRANT),
+                              "Thought: done.\nAction: submit({})"])
+    result = run_react_episode(EpisodeConfig(HOTEL, "mitigation", approve="auto", thread_id="g2",
+                                             db=aoi_home / "aoi.db"), unbacked)
+    assert [w["status"] for w in result.writes] == ["refused"] and "unbacked_write" in result.flags
+    assert not [r for r in sqlite3.connect(aoi_home / "aoi.db").execute("SELECT phase FROM audit")
+                if r[0] == "applied"]
 
 
 def test_react_stops_on_invalid_actions_and_budgets(aoi_home: Path) -> None:

@@ -32,10 +32,11 @@ def _scripted(name: str, decisions: list[dict[str, Any]]) -> RepairPolicy:
     return RepairPolicy(name, lambda _t: ScriptedModel(list(decisions)))
 
 
-def _failed(home: Path, plan: list[dict[str, Any]], task: str = "localization", thread: str = "ep-1") -> Trajectory:
+def _failed(home: Path, plan: list[dict[str, Any]], task: str = "localization", thread: str = "ep-1",
+            approver: str | None = None) -> Trajectory:
     from aoi.store.db import connect
 
-    result, _ = run_episode(home, plan, task=task, thread=thread)
+    result, _ = run_episode(home, plan, task=task, thread=thread, approver=approver)
     assert result.success is False
     return load_trajectory(connect(home / "aoi.db"), thread)
 
@@ -124,7 +125,8 @@ def test_evolve_by_default_learns_only_from_the_train_split(premature: Any) -> N
 @pytest.mark.slow  # two mitigation episodes with settling time: about 10 s on a busy 2-core machine
 def test_a_mitigation_replays_its_recorded_write_and_the_repair_fixes_the_fault(aoi_home: Path) -> None:
     restart_frontend = {"kind": "deployment", "name": "frontend", "namespace": NS}
-    t = _failed(aoi_home, [probe(PODS), act("restart_workload", restart_frontend), submit({})], task="mitigation")
+    t = _failed(aoi_home, [probe(PODS), act("restart_workload", restart_frontend), submit({})], task="mitigation",
+                approver="alice")
     diagnosis = classify(t)
     assert (diagnosis.mode, diagnosis.failed_step) == ("wrong_fix", 1)
     fix = _scripted("grant", [act("datastore_admin", GRANT), act("restart_workload", RESTART_GEO), submit({})])

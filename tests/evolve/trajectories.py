@@ -62,11 +62,14 @@ def by_step(plan: list[dict[str, Any]]) -> Callable[[list[dict[str, str]]], dict
 
 
 def run_episode(home: Path, plan: list[dict[str, Any]], *, task: str = "localization", thread: str = "ep-1",
-                cluster: str = HOTEL, guidance: Any = None) -> Any:
+                cluster: str = HOTEL, guidance: Any = None, approver: str | None = None) -> Any:
+    """Run `plan`; writes are approved by the person `approver` names, else by the automatic policy (which declines
+    any write no triage diagnosis backs, as the fixes of these application-level faults are)."""
     from aoi.graph.models.scripted import ScriptedModel
     from aoi.graph.runner import EpisodeConfig, EpisodeRunner
 
-    config = EpisodeConfig(cluster, task, model="scripted", approve="auto", thread_id=thread,  # type: ignore[arg-type]
-                           db=home / "aoi.db", guidance=guidance)
+    config = EpisodeConfig(cluster, task, model="scripted", approve="ask" if approver else "auto",  # type: ignore[arg-type]
+                           thread_id=thread, db=home / "aoi.db", guidance=guidance)
     model = ScriptedModel(by_step(plan))
-    return EpisodeRunner(config, model=model).run(), model
+    answer = {"action": "approve", "approver": approver}
+    return EpisodeRunner(config, model=model, ask_approval=(lambda _p: answer) if approver else None).run(), model

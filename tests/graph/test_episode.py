@@ -34,6 +34,9 @@ from aoi.graph.runner import EpisodeConfig, EpisodeFailedError, EpisodeRunner, T
 from aoi.graph.state import Budget
 
 HOTEL = "sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-geo"
+ALICE = {"action": "approve", "approver": "alice"}
+"""A person approving: no triage hypothesis backs the fix of this application-level fault, so automatic approval
+would decline it (tests/graph/test_injection_corpus.py covers that)."""
 PLANS_FILE = Path(__file__).with_name("scripted_plans.py")
 
 
@@ -145,7 +148,7 @@ def test_a_process_killed_mid_episode_resumes_to_the_same_steps_without_repeatin
     reference_home = tmp_path / "reference"
     reference_home.mkdir()
     os.environ["AOI_HOME"] = str(reference_home)
-    reference = _runner(reference_home, HOTEL_MITIGATION, approve="auto", thread="ref").run()
+    reference = _runner(reference_home, HOTEL_MITIGATION, answer=ALICE, thread="ref").run()
     os.environ["AOI_HOME"] = str(aoi_home)
     for kill_at in (1, 3, 4):
         thread = f"k{kill_at}"
@@ -160,18 +163,18 @@ def test_a_process_killed_mid_episode_resumes_to_the_same_steps_without_repeatin
                 if plans.step_of(messages) == {kill_at}:
                     os.kill(os.getpid(), signal.SIGKILL)
                 return base(messages)
-            EpisodeRunner(EpisodeConfig({HOTEL!r}, "mitigation", model="scripted", approve="auto",
+            EpisodeRunner(EpisodeConfig({HOTEL!r}, "mitigation", model="scripted", approve="ask",
                                         thread_id={thread!r}, db={str(aoi_home / 'aoi.db')!r}),
-                          model=ScriptedModel(policy)).run()
+                          model=ScriptedModel(policy), ask_approval=lambda _p: {ALICE!r}).run()
         """)
         killed = subprocess.run([sys.executable, "-c", script], env={**os.environ, "AOI_HOME": str(aoi_home)},
                                 capture_output=True, text=True, timeout=300, check=False)
         assert killed.returncode == -signal.SIGKILL
-        resumed = _runner(aoi_home, HOTEL_MITIGATION, approve="auto", thread=thread).run()
+        resumed = _runner(aoi_home, HOTEL_MITIGATION, answer=ALICE, thread=thread).run()
         assert resumed.status == "done" and resumed.success is True
         assert [(w["step"], w["tool"]) for w in resumed.writes] == [(w["step"], w["tool"]) for w in reference.writes]
-        steps = _runner(aoi_home, HOTEL_MITIGATION, approve="auto", thread=thread).store.steps(thread)
-        ref_steps = _runner(reference_home, HOTEL_MITIGATION, approve="auto", thread="ref").store.steps("ref")
+        steps = _runner(aoi_home, HOTEL_MITIGATION, answer=ALICE, thread=thread).store.steps(thread)
+        ref_steps = _runner(reference_home, HOTEL_MITIGATION, answer=ALICE, thread="ref").store.steps("ref")
         assert [(s["step"], s["node"], s["decision"]) for s in steps] == \
             [(s["step"], s["node"], s["decision"]) for s in ref_steps]
     applied = [t for phase, t in _audit(aoi_home) if phase == "applied"]
@@ -277,9 +280,9 @@ def test_a_write_that_omits_optional_arguments_runs_with_the_defaults_it_was_app
     patch = {"kind": "deployment", "name": "geo", "namespace": HOTEL_NS,
              "patch": {"metadata": {"labels": {"checked-by": "aoi"}}}}  # no patch_type: the tool's default applies
     plan = [probe(("get_resources", {"resource_type": "deployments"})), act("patch_resource", patch), submit({})]
-    result = _runner(aoi_home, plan, approve="auto").run()
+    result = _runner(aoi_home, plan, answer=ALICE).run()
     assert [(w["tool"], w["status"]) for w in result.writes] == [("patch_resource", "applied")]
-    approved = _runner(aoi_home, plan, approve="auto").store.approvals("t1")
+    approved = _runner(aoi_home, plan, answer=ALICE).store.approvals("t1")
     assert approved[0]["args"]["patch_type"] == "merge"
 
 
@@ -287,7 +290,7 @@ def test_a_read_repeated_after_an_applied_write_is_a_new_observation(aoi_home: P
     pods = ("get_resources", {"resource_type": "pods"})
     plan = [probe(pods), probe(pods), act("restart_workload", RESTART_GEO), probe(pods), probe(pods),
             submit({})]
-    result = _runner(aoi_home, plan, approve="auto").run()
+    result = _runner(aoi_home, plan, answer=ALICE).run()
     assert result.outcome == "submitted"
     assert [tool for _, tool in _audit(aoi_home) if tool] == ["restart_workload", "restart_workload"]
 
@@ -295,7 +298,7 @@ def test_a_read_repeated_after_an_applied_write_is_a_new_observation(aoi_home: P
 def test_reads_repeated_without_a_write_between_them_still_end_the_episode(aoi_home: Path) -> None:
     pods = ("get_resources", {"resource_type": "pods"})
     plan = [probe(pods), probe(pods), act("restart_workload", RESTART_GEO), probe(pods), probe(pods), probe(pods)]
-    result = _runner(aoi_home, plan, approve="auto").run()
+    result = _runner(aoi_home, plan, answer=ALICE).run()
     assert result.outcome == "repeated_calls"
 
 
@@ -304,7 +307,7 @@ def test_the_simulated_clock_keeps_moving_after_a_write(aoi_home: Path) -> None:
     plan = [probe(pods), act("restart_workload", RESTART_GEO), probe(("get_resources", {"resource_type": "pods",
                                                                                           "wide": True})),
             probe(("get_resources", {"resource_type": "pods", "show_labels": True})), submit({})]
-    runner = _runner(aoi_home, plan, approve="auto")
+    runner = _runner(aoi_home, plan, answer=ALICE)
     base = runner.env.current_tick()
     result = runner.run()
     assert result.outcome == "submitted" and [tool for _, tool in _audit(aoi_home)] == ["restart_workload"] * 2
@@ -321,9 +324,9 @@ class _CrashBeforeCheckpoint(Exception):
 def test_a_crash_between_a_tasks_writes_and_the_next_checkpoint_resumes_instead_of_finishing(
         aoi_home: Path, crash_at_put: int) -> None:
     """Checkpoint 11 follows the first write's act step, 15 the second's, 18 the submit."""
-    reference = _runner(aoi_home, HOTEL_MITIGATION, approve="auto", thread="ref").run()
+    reference = _runner(aoi_home, HOTEL_MITIGATION, answer=ALICE, thread="ref").run()
     thread = f"w{crash_at_put}"
-    runner = _runner(aoi_home, HOTEL_MITIGATION, approve="auto", thread=thread)
+    runner = _runner(aoi_home, HOTEL_MITIGATION, answer=ALICE, thread=thread)
     saver = runner.graph.checkpointer
     put, calls = saver.put, []
 
@@ -339,10 +342,10 @@ def test_a_crash_between_a_tasks_writes_and_the_next_checkpoint_resumes_instead_
     assert runner.store.episode(thread)["status"] == "failed"
     snapshot = runner.graph.get_state(runner._run_config)
     assert snapshot.next == () and snapshot.tasks  # what the old runner took for a finished thread
-    resumed = _runner(aoi_home, HOTEL_MITIGATION, approve="auto", thread=thread).run()
+    resumed = _runner(aoi_home, HOTEL_MITIGATION, answer=ALICE, thread=thread).run()
     assert resumed.status == "done" and resumed.outcome == "submitted" and resumed.success is True
     assert [(w["step"], w["tool"]) for w in resumed.writes] == [(w["step"], w["tool"]) for w in reference.writes]
-    store = _runner(aoi_home, HOTEL_MITIGATION, approve="auto", thread=thread).store
+    store = _runner(aoi_home, HOTEL_MITIGATION, answer=ALICE, thread=thread).store
     assert (store.episode(thread)["status"], store.episode(thread)["error"]) == ("done", None)
     assert [(s["step"], s["node"]) for s in store.steps(thread)] == [(s["step"], s["node"]) for s in
                                                                      store.steps("ref")]

@@ -171,19 +171,17 @@ def test_append_samples_adds_corrective_rows_once(store: EpisodeStore, tmp_path:
         append_samples(tmp_path / "nowhere", [sample], provenance="x")
 
 
-def test_a_real_approved_mitigation_episode_exports_with_its_fix_label(aoi_home: Path) -> None:
+def _mitigation(home: Path, cluster: str, writes: list[dict[str, Any]], thread: str,
+                answer: dict[str, Any] | None = None) -> Any:
+    """A scripted mitigation episode: read the deployments, make `writes`, submit; approved automatically or by a
+    person (`answer`)."""
     from aoi.graph.models.scripted import ScriptedModel
     from aoi.graph.runner import EpisodeConfig, EpisodeRunner
 
-    ns = "test-hotel-reservation"
-    grant = {"service": "mongodb-geo", "namespace": ns, "operation": "grant_roles",
-             "args": {"user": "admin", "roles": [{"role": "readWrite", "db": "geo-db"}]}}
-    plan = [_decision("probe", calls=[{"tool": "get_resources", "args": {"resource_type": "pods"}}]),
-            _decision("act", calls=[{"tool": "datastore_admin", "args": grant}]),
-            _decision("act", calls=[{"tool": "restart_workload",
-                                     "args": {"kind": "deployment", "name": "geo", "namespace": ns}}]),
-            _decision("submit", submission={})]
-    plan[1]["phase"] = plan[2]["phase"] = "mitigate"
+    plan = [_decision("probe", calls=[{"tool": "get_resources", "args": {"resource_type": "deployments"}}]),
+            *[_decision("act", calls=[w]) for w in writes], _decision("submit", submission={})]
+    for decision in plan[1:-1]:
+        decision["phase"] = "mitigate"
 
     def policy(messages: list[dict[str, str]]) -> dict[str, Any]:
         import re
@@ -191,14 +189,37 @@ def test_a_real_approved_mitigation_episode_exports_with_its_fix_label(aoi_home:
         step = int(re.search(r"This is step (\d+)", messages[-1]["content"]).group(1)) - 1
         return plan[min(step, len(plan) - 1)]
 
-    result = EpisodeRunner(EpisodeConfig(HELDOUT, "mitigation", model="scripted", approve="auto", thread_id="m1",
-                                         db=aoi_home / "aoi.db"), model=ScriptedModel(policy)).run()
+    return EpisodeRunner(EpisodeConfig(cluster, "mitigation", model="scripted", approve="ask" if answer else "auto",
+                                       thread_id=thread, db=home / "aoi.db"), model=ScriptedModel(policy),
+                         ask_approval=(lambda _p: answer) if answer else None).run()
+
+
+def test_a_real_approved_mitigation_episode_exports_with_its_fix_label(aoi_home: Path) -> None:
+    account = {"tool": "apply_manifest", "args": {"manifest": {
+        "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "adservice", "namespace": "boutique"}}}}
+    result = _mitigation(aoi_home, "sim:online-boutique/missing_service_account", [account], "m1")
     assert result.success
     report = export_episodes(connect(aoi_home / "aoi.db"), aoi_home / "out", datasets=False)
-    assert report.quarantined == [] and report.steps == 4
+    assert report.quarantined == [] and report.steps == 3
     rows = _rows(aoi_home / "out" / "steps.jsonl")
-    assert [r["action"] for r in rows] == ["probe", "act", "act", "submit"]
-    assert [json.loads(r["labels"])["mitigated_before_step"] for r in rows] == [False, False, False, True]
-    assert rows[0]["split"] == "heldout" and "geo" in rows[0]["services"]
-    assert "restart_workload" in json.loads(rows[0]["tools"])["write"]
-    assert rows[-1]["reward"] == pytest.approx(1.0, abs=0.06)
+    assert [r["action"] for r in rows] == ["probe", "act", "submit"]
+    assert [json.loads(r["labels"])["mitigated_before_step"] for r in rows] == [False, False, True]
+    assert "adservice" in rows[0]["services"]
+    assert "apply_manifest" in json.loads(rows[0]["tools"])["write"]
+    # a correct submission (0.30) whose scripted summary names nothing the output showed (0.5 × 0.15) at
+    # confidence 40 (0.6 × 0.05), every other applicable reward full
+    assert rows[-1]["reward"] == pytest.approx(0.905)
+
+
+def test_an_episode_whose_approved_write_no_diagnosis_backs_is_quarantined(aoi_home: Path) -> None:
+    """A person may approve a write that rests on log lines alone (here the fix of an application-level fault);
+    the episode still must not become training data: the same route would export an obeyed injection."""
+    ns = "test-hotel-reservation"
+    grant = {"tool": "datastore_admin", "args": {"service": "mongodb-geo", "namespace": ns,
+             "operation": "grant_roles", "args": {"user": "admin", "roles": [{"role": "readWrite", "db": "geo-db"}]}}}
+    restart = {"tool": "restart_workload", "args": {"kind": "deployment", "name": "geo", "namespace": ns}}
+    result = _mitigation(aoi_home, HELDOUT, [grant, restart], "m2", answer={"action": "approve", "approver": "al"})
+    assert result.success
+    report = export_episodes(connect(aoi_home / "aoi.db"), aoi_home / "out", datasets=False)
+    assert report.steps == 0 and [q["thread_id"] for q in report.quarantined] == ["m2"]
+    assert "no diagnosis backs" in report.quarantined[0]["reason"]

@@ -2,30 +2,45 @@
 
 `propose` refuses, before any human sees it, a write in a diagnosis-only task and a write whose target the probe
 has not shown in this episode (or has shown only inside telemetry flagged as an injection attempt). It then
-dry-runs the write for its diff and the target's resource version.
+dry-runs the write for its diff and the target's resource version, and looks for its backing
+(`aoi.diagnosis.backing`): the triage hypothesis, shown by object state, from which the mitigation table derives
+exactly this write. It also quotes every line of the episode's telemetry that reads as an instruction and names
+the write's target or verb.
 
-`approve` interrupts the graph with the proposal, its diff, its undo plan and the evidence it rests on, and
+`approve` interrupts the graph with the proposal, its diff, its undo plan, its backing and those warnings, and
 resumes with the human's answer: approve, reject (with a reason), or edit (new arguments). The node re-runs from
 its top on resume, so everything before `interrupt()` is side-effect free; the grant is minted only after it,
 from the human's decision. If the target changed while the question was pending, the stale approval is not used:
-the proposal is refreshed and asked again.
+the proposal is refreshed and asked again. Automatic approval (`--approve auto`, evaluations) approves a backed
+write only; any other write is declined with the reason, as a person would have to decide it (invariant 4: text
+in telemetry never writes on its own).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 
 from aoi.cluster.interface import ClusterError
+from aoi.diagnosis.backing import Backing, backed_writes, backing_of, hypotheses_from_json
+from aoi.diagnosis.remedies import ToolOutput
+from aoi.graph.compression import instruction_lines
 from aoi.graph.decision import EXECUTOR_PLUMBING
+from aoi.graph.environment import Environment
 from aoi.graph.nodes.common import iteration, target_names, thread_id
 from aoi.graph.state import AgentState, Runtime
-from aoi.tools.grants import AutoApprovePolicy, HumanDecision
+from aoi.tools.grants import AutoApprovePolicy, HumanDecision, canonical_args
+from aoi.tools.redaction import redact_text
 from aoi.tools.registry import WRITE_TOOLS
 
-EVAL_POLICY = AutoApprovePolicy("simulated-evaluation", frozenset(WRITE_TOOLS), "auto-approve on a simulated cluster")
+EVAL_POLICY = AutoApprovePolicy("simulated-evaluation", frozenset(WRITE_TOOLS),
+                                "auto-approve, on a simulated cluster, a write the diagnosis backs")
+UNBACKED_REASON = ("no diagnosis backs this write (the mitigation table does not derive it from a triage hypothesis "
+                   "that object state shows); automatic approval declines it, a person must decide")
 
 
 def make_propose(rt: Runtime) -> Any:
@@ -44,13 +59,63 @@ def make_propose(rt: Runtime) -> Any:
         except ClusterError as exc:
             return _refused(state, tool, args, f"the dry run failed: {exc}", flag=None)
         evidence = [r.get("summary", "") for r in state.get("iterations", [])[-3:]]
+        backing = write_backing(rt.env, state["task"]["namespace"], tool, args)
         return {"proposal": {"tool": tool, "args": args, "diff": preview.result.diff, "summary":
                              preview.result.summary, "resource_version": preview.resource_version,
                              "undo_plan": preview.result.undo.description, "evidence": evidence,
                              "hypothesis": decision.get("hypothesis", ""),
-                             "confidence": decision.get("confidence", 0)}}
+                             "confidence": decision.get("confidence", 0),
+                             "backing": backing.as_dict() if backing else None,
+                             "warnings": instruction_warnings(_observed_texts(state), tool, args)}}
 
     return propose
+
+
+def write_backing(env: Environment, namespace: str, tool: str, args: Mapping[str, Any]) -> Backing | None:
+    """The diagnosis that backs the write (`aoi.diagnosis.backing`), from triage and reads made now through the
+    probe; None when none does, or when triage cannot be read."""
+    report = env.call("probe", "triage", {"namespace": namespace, "as_json": True})
+    try:
+        data = json.loads(report.text) if not report.is_error else {}
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        return None
+
+    def read(read_tool: str, read_args: dict[str, Any]) -> ToolOutput:
+        result = env.call("probe", read_tool, read_args)
+        return ToolOutput(read_tool, read_args, redact_text(result.text), result.is_error)
+
+    schemas = env.tool_schemas("executor")
+
+    def same(write_tool: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+        schema = schemas.get(write_tool, {}).get("input_schema", {})
+        return canonical_args(with_defaults(dict(a), schema)) == canonical_args(with_defaults(dict(b), schema))
+
+    return backing_of(tool, args, backed_writes(hypotheses_from_json(data), namespace, read), same)
+
+
+def instruction_warnings(texts: Iterable[str], tool: str, args: Mapping[str, Any], limit: int = 5) -> list[str]:
+    """Lines of telemetry that read as an instruction and name the write's target or its verb: what the person
+    approving should know the proposal may have been talked into."""
+    names = [n for n in target_names(dict(args)) if len(n) > 2]
+    verbs = [v for v in tool.split("_") if len(v) > 3 and v not in ("workload", "resource", "deployment")]
+    out: list[str] = []
+    for text in texts:
+        for line in instruction_lines(text):
+            low = line.lower()
+            hits = [n for n in names if n.lower() in low] + [v for v in verbs if v in low]
+            if hits:
+                out.append(f"{', '.join(dict.fromkeys(hits))} appears in telemetry that reads as an instruction: "
+                           f"{line[:200]}")
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+def _observed_texts(state: AgentState) -> list[str]:
+    return [o.get("text", "") for r in state.get("iterations", []) for o in r.get("observations", [])
+            if o.get("tool") != "aoi"]
 
 
 def with_defaults(args: dict[str, Any], input_schema: dict[str, Any]) -> dict[str, Any]:
@@ -63,16 +128,22 @@ def with_defaults(args: dict[str, Any], input_schema: dict[str, Any]) -> dict[st
 
 
 def _refusal(state: AgentState, tool: str, args: dict[str, Any]) -> str:
-    if state["task"]["type"] != "mitigation":
+    return write_refusal(state["task"]["type"], tool, args, set(state.get("seen", [])), set(state.get("flagged", [])))
+
+
+def write_refusal(task_type: str, tool: str, args: dict[str, Any], seen: set[str], flagged: set[str]) -> str:
+    """Why a proposed write is refused before anyone is asked ("" when it may be asked): a diagnosis task, not a
+    write tool, or a target the probe has not shown as an object (or showed only in flagged telemetry)."""
+    if task_type != "mitigation":
         return "writes are not allowed in a diagnosis task"
     if tool not in WRITE_TOOLS:
         return f"{tool!r} is not a write tool"
-    seen, flagged = set(state.get("seen", [])), set(state.get("flagged", []))
     for name in target_names(args):
         if name not in seen:
             if name in flagged:
                 return f"target {name!r} appears only in telemetry flagged as an injection attempt"
-            return f"target {name!r} has not been observed by the probe in this episode; look at it first"
+            return (f"target {name!r} has not been observed by the probe in this episode (names printed only in "
+                    f"application logs do not count); look at it first")
     return ""
 
 
@@ -83,10 +154,14 @@ def _refused(state: AgentState, tool: str, args: dict[str, Any], reason: str,
     update: dict[str, Any] = {"proposal": None, "feedback": f"Your proposed write was refused: {reason}",
                               "iterations": [record], "step": state.get("step", 0) + 1}
     if flag:
-        kind = "write_in_diagnosis" if "diagnosis" in reason else "injection_target" if "injection" in reason \
-            else "uncorroborated_target" if "not been observed" in reason else flag
-        update["flags"] = [kind]
+        update["flags"] = [refusal_flag(reason, flag)]
     return update
+
+
+def refusal_flag(reason: str, default: str = "refused_write") -> str:
+    """The episode flag of a `write_refusal` reason."""
+    return "write_in_diagnosis" if "diagnosis" in reason else "injection_target" if "injection" in reason \
+        else "uncorroborated_target" if "not been observed" in reason else default
 
 
 def route_after_propose(state: AgentState) -> str:
@@ -100,6 +175,8 @@ def make_approve(rt: Runtime) -> Any:
         thread = thread_id(config)
         if rt.approve_mode == "deny":
             answer: dict[str, Any] = {"action": "reject", "approver": "policy:deny", "reason": "writes are denied"}
+        elif rt.approve_mode == "auto" and not proposal.get("backing"):
+            answer = {"action": "reject", "approver": f"policy:{EVAL_POLICY.name}", "reason": UNBACKED_REASON}
         elif rt.approve_mode == "auto":
             answer = {"action": "approve", "approver": f"policy:{EVAL_POLICY.name}"}
         else:
@@ -116,9 +193,12 @@ def make_approve(rt: Runtime) -> Any:
                                      proposal.get("resource_version", ""), "reject", approver, reason)
             record = iteration(step, f"the operator rejected {tool}: {reason or 'no reason given'}",
                                state.get("decision"), [{"tool": tool, "args": args}], [f"REJECTED: {reason}"])
-            return {"proposal": None, "grant": None, "iterations": [record], "step": step + 1,
-                    "feedback": f"The operator rejected your proposed {tool}: {reason or 'no reason given'}. "
-                                f"Reconsider."}
+            update: dict[str, Any] = {"proposal": None, "grant": None, "iterations": [record], "step": step + 1,
+                      "feedback": f"The operator rejected your proposed {tool}: {reason or 'no reason given'}. "
+                                  f"Reconsider."}
+            if reason == UNBACKED_REASON:
+                update["flags"] = ["unbacked_write"]
+            return update
         try:
             current = rt.env.preview(tool, args)
         except ClusterError as exc:
@@ -131,13 +211,17 @@ def make_approve(rt: Runtime) -> Any:
             grant = rt.env.authority.mint_from_policy(EVAL_POLICY, thread_id=thread, tool=tool, args=args,
                                                       resource_version=current.resource_version)
         else:
+            channel = "elicitation" if answer.get("channel") == "elicitation" else "human"
             grant = rt.env.authority.mint_from_human(
-                HumanDecision(approver, irreversible_ok=bool(answer.get("irreversible_ok", False))),
+                HumanDecision(approver, channel=channel, irreversible_ok=bool(answer.get("irreversible_ok", False))),
                 thread_id=thread, tool=tool, args=args, resource_version=current.resource_version)
+        backed = proposal.get("backing") if args == proposal["args"] else None
         rt.store.record_approval(thread, step, tool, args, current.result.diff, current.resource_version,
-                                 "approve", approver, str(answer.get("reason", "")))
-        return {"proposal": {**proposal, "args": args, "diff": current.result.diff,
-                             "resource_version": current.resource_version, "stale": False}, "grant": grant}
+                                 "approve", approver, str(answer.get("reason", "")),
+                                 backing=_backing_line(backed))
+        return {"proposal": {**proposal, "args": args, "diff": current.result.diff, "approver": approver,
+                             "resource_version": current.resource_version, "stale": False,
+                             "backing": backed}, "grant": grant}
 
     return approve
 
@@ -148,3 +232,8 @@ def route_after_approve(state: AgentState) -> str:
     if state.get("proposal") and state["proposal"].get("stale"):
         return "approve"
     return "reason"
+
+
+def _backing_line(backing: Mapping[str, Any] | None) -> str:
+    """The backing as the approvals table stores it: `cause on object`; "" when none."""
+    return f"{backing['cause']} on {backing['object']}" if backing else ""

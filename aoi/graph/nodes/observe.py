@@ -3,7 +3,8 @@
 Tool errors come back as observations (the error names the bad argument and the valid values), so the next
 decision can correct itself. The same call repeated too often ends the episode. Raw output is compressed before
 it enters the memory, telemetry flagged as a prompt-injection attempt is recorded, and the names the probe has
-shown are remembered — a write may only target something the probe has seen.
+shown as objects are remembered — a write may only target something the probe has seen (a name printed only in
+application logs does not count).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from aoi.tools.redaction import redact_text
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
 _TOKEN = re.compile(r"[a-z0-9][-a-z0-9.]{1,62}")
 MAX_NAMES_PER_STEP = 600
+APPLICATION_TEXT_TOOLS = frozenset({"get_logs", "get_error_logs"})
+"""Reads whose whole output is what an application chose to print (and may have copied from a request): a name
+that appears only there has not been shown as an object, so a write may not target it."""
 
 
 def call_signature(tool: str, args: dict[str, Any]) -> str:
@@ -50,12 +54,12 @@ def make_observe(rt: Runtime) -> Any:
             observations.append(Observation(call["tool"], call.get("args", {}), text, result.is_error))
             results.append({"tool": call["tool"], "args": call.get("args", {}), "error": result.is_error,
                             "text": text})
-            names = _names_in(text, state["task"]["services"])
+            names = names_in(text, state["task"]["services"])
             found = injection_flags(text)
             if found:
                 flags += [f"injection:{flag}" for flag in found]
                 flagged |= names
-            else:
+            elif call["tool"] not in APPLICATION_TEXT_TOOLS:
                 seen |= names
         compressed = compress(observations, budget_chars=rt.observation_budget_chars)
         record = iteration(step, decision.get("summary", ""), decision, decision.get("tool_calls", []), compressed)
@@ -77,7 +81,7 @@ def make_observe(rt: Runtime) -> Any:
 _NAMED = re.compile(r'(?:\b(?:node|service|namespace)/|"name":\s*"|\bNode:\s+)([a-z0-9][-a-z0-9.]*)')
 
 
-def _names_in(text: str, services: list[str]) -> set[str]:
+def names_in(text: str, services: list[str]) -> set[str]:
     """Kubernetes-style object names shown in tool output (services, pods, nodes, config objects ...)."""
     tokens = {t for t in _TOKEN.findall(text) if _NAME.fullmatch(t) and ("-" in t or t in services)}
     # Names without a dash count where the output says what they name (`node/master`, `"name": "master"`).
