@@ -41,6 +41,7 @@ from aoi.tools.grants import GrantAuthority, GrantClaims, GrantError, args_hash
 from aoi.tools.policy import PolicyError, WritePolicy, WriteTarget
 from aoi.tools.redaction import redact_diff, redact_text
 from aoi.tools.registry import WRITE_TOOLS, WriteTool
+from aoi.tools.sealing import SealError, is_sealed, seal, unseal
 
 ExecutionStatus = Literal["applied", "noop", "refused", "failed"]
 UNDO_TOOL = "undo"
@@ -65,6 +66,11 @@ class Preview:
     target: WriteTarget
     resource_version: str
     result: WriteResult
+
+
+UNDO_SEALING = "undo-records"
+"""The purpose of the key undo records are sealed under: their pre-images hold every value of the objects a
+write changed, secrets included, and undo needs them exact (`aoi.tools.sealing`)."""
 
 
 class Executor:
@@ -266,7 +272,7 @@ class Executor:
         if now != intent["version"]:
             return f"the target's resource version went from {intent['version']} to {now}"
         row = self._conn.execute("SELECT record FROM undo_records WHERE undo_id = ?", (intent["undo_id"],)).fetchone()
-        for image in json.loads(row["record"])["pre_images"] if row else ():
+        for image in self._opened(intent["undo_id"], row["record"])["pre_images"] if row else ():
             meta = image.get("metadata") or {}
             was = "absent" if image.get("__absent__") else meta.get("resourceVersion")
             if was is None or "name" not in meta:
@@ -299,8 +305,21 @@ class Executor:
             raise ClusterError(f"no undo record {undo_id!r}")
         if row["undone_at"]:
             raise ClusterError(f"undo record {undo_id!r} was already undone at {row['undone_at']}")
-        data = json.loads(row["record"])
+        data = self._opened(undo_id, row["record"])
         return UndoRecord(data["description"], tuple(data["pre_images"]), tuple(data["inverse_calls"]))
+
+    def _opened(self, undo_id: str, stored: str) -> dict[str, Any]:
+        """An undo record's content: sealed since secrets were found in pre-images (plain JSON in older stores).
+
+        Raises:
+            ClusterError: the sealed record does not open (tampered, moved to another id, another install's key).
+        """
+        if not is_sealed(stored):
+            return json.loads(stored)
+        try:
+            return json.loads(unseal(self._authority.sealing_key(UNDO_SEALING), stored, context=undo_id))
+        except SealError as exc:
+            raise ClusterError(f"undo record {undo_id!r} cannot be opened: {exc}") from exc
 
     def _execution(self, key: str) -> sqlite3.Row | None:
         return self._conn.execute("SELECT * FROM executions WHERE idempotency_key = ?", (key,)).fetchone()
@@ -314,7 +333,8 @@ class Executor:
             self._conn.execute("INSERT INTO undo_records (undo_id, thread_id, tool, description, record, "
                                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
                                (undo_id, thread_id, tool, redact_text(dry.undo.description),
-                                json.dumps(record, default=str), _now()))
+                                seal(self._authority.sealing_key(UNDO_SEALING),
+                                     json.dumps(record, default=str).encode(), context=undo_id), _now()))
             if key:  # while pending, the row keeps what finishing an interrupted call needs (`_resume`)
                 intent = {"intent": {"version": version, "undo_id": undo_id, "nonce": claims.nonce}}
                 self._conn.execute("INSERT INTO executions (idempotency_key, thread_id, tool, args_hash, status, "

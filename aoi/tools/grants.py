@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from aoi.store.db import data_dir
+from aoi.tools.sealing import derive_key
 
 ApprovalChannel = Literal["human", "elicitation", "trusted-client", "auto-policy", "auto-rollback"]
 """How the approval was given: an operator resuming an interrupt, an IDE user answering the server's
@@ -138,6 +139,10 @@ class GrantAuthority:
 
     def __repr__(self) -> str:
         return "<GrantAuthority>"
+
+    def sealing_key(self, purpose: str) -> bytes:
+        """A key derived from the signing key for sealing data at rest (`aoi.tools.sealing`), e.g. undo records."""
+        return derive_key(self._key, purpose)
 
     def mint_from_human(self, decision: HumanDecision, *, thread_id: str, tool: str, args: dict[str, Any],
                         resource_version: str) -> str:

@@ -379,9 +379,9 @@ SECRET = "Zq9hunter2-Canary-77xy"
 
 
 def _stored_text(db: sqlite3.Connection) -> str:
-    """Everything the executor stored, except the undo records' real pre-images."""
+    """Everything the executor stored, undo records (sealed pre-images) included."""
     rows = [*db.execute("SELECT * FROM audit"), *db.execute("SELECT * FROM executions"),
-            *db.execute("SELECT undo_id, thread_id, tool, description FROM undo_records")]
+            *db.execute("SELECT * FROM undo_records")]
     return "\n".join(str(tuple(row)) for row in rows)
 
 
@@ -406,8 +406,26 @@ def test_the_audit_trail_and_stored_outcomes_never_hold_a_written_secret_but_und
     assert "DB_PASSWORD" in stored  # the trail still says what was set
     container = cluster.engine.state.store.get("Deployment", NS, "frontend")["spec"]["template"]["spec"][
         "containers"][0]
-    assert {"name": "DB_PASSWORD", "value": SECRET} in container["env"]  # the real pre-image was kept for undo
+    assert {"name": "DB_PASSWORD", "value": SECRET} in container["env"]  # the sealed pre-image opened for undo
     assert AuditLog(db, KEY).verify() == []
+
+
+def test_an_undo_record_that_was_tampered_with_or_moved_does_not_open(db: sqlite3.Connection) -> None:
+    _, _, executor, authority = _setup("online-boutique", db, "set_env")
+    ids = []
+    for value in ("1", "2"):
+        put = {"kind": "deployment", "name": "frontend", "namespace": NS, "container": "server",
+               "env": {"LEVEL": value}}
+        ids.append(executor.execute("set_env", put, thread_id="t1",
+                                    grant=_grant(executor, authority, "set_env", put)).undo_id)
+    first = db.execute("SELECT record FROM undo_records WHERE undo_id = ?", (ids[0],)).fetchone()[0]
+    assert first.startswith("sealed:v1:") and "LEVEL" not in first
+    db.execute("UPDATE undo_records SET record = ? WHERE undo_id = ?", (first, ids[1]))  # moved onto another id
+    db.execute("UPDATE undo_records SET record = ? WHERE undo_id = ?", (first[:-8] + "AAAAAAA=", ids[0]))
+    db.commit()
+    for undo_id in ids:
+        with pytest.raises(ClusterError, match=f"undo record '{undo_id}' cannot be opened"):
+            executor.undo_record(undo_id)
 
 
 class DyingBackend(RecordingBackend):

@@ -1,16 +1,22 @@
 """A secret planted anywhere in a simulated cluster — an env var, an annotation, a ConfigMap value, a container
 argument or a Secret, under any of the names and token formats an outside test found leaking — never comes out of
-any probe tool (invariant 5), called the way a model calls it: through the MCP server on a read-only view."""
+any probe tool (invariant 5), called the way a model calls it: through the MCP server on a read-only view; nor any
+row an episode stores (steps, approvals, audit trail, undo records, LangGraph's checkpoints) or any file `aoi export`
+writes, after episodes that read everything and write the object holding it."""
 
 from __future__ import annotations
 
 import base64
 import copy
+import re
+import sqlite3
 import string
+from pathlib import Path
 from typing import Any
 
 import anyio
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from mcp import Client
 
@@ -31,7 +37,9 @@ FORMATS = ["sk_test_", "rk_test_", "sk_live_", "sk-proj-", "sk-ant-api03-", "hf_
 """Token shapes that are secrets under any name (`{}` is where the random part goes when not at the end)."""
 LOCATIONS = ["env", "annotation", "configmap", "configmap-file", "args", "secret"]
 
-values = st.text(alphabet=string.ascii_letters + string.digits, min_size=40, max_size=48).map(lambda s: "Zq9" + s)
+values = st.text(alphabet=string.ascii_letters + string.digits, min_size=40, max_size=48).filter(
+    lambda s: len(set(s[-24:])) >= 12).map(lambda s: "Zq9" + s)
+"""Random enough that no hash, id or padding in a stored row can contain one by chance."""
 
 _BASE: dict[str, Any] = {}
 
@@ -127,3 +135,88 @@ def test_a_planted_secret_never_appears_in_any_probe_output(where: str, secret: 
     for tool, args, text in _outputs(cluster):
         for needle in hidden:
             assert needle not in text, f"{name} planted in {where} leaked through {tool}({args})"
+
+
+EPISODE = "sim:online-boutique/missing_service_account?target=adservice"
+FIX = {"tool": "apply_manifest", "args": {"manifest": {"apiVersion": "v1", "kind": "ServiceAccount",
+                                                       "metadata": {"name": "adservice", "namespace": NS}}}}
+TOUCH = {"tool": "set_env", "args": {"kind": "deployment", "name": SERVICE, "namespace": NS, "container": "server",
+                                     "env": {"LOG_LEVEL": "debug"}}}
+"""A write on the object holding the secret: its diff, undo pre-image and audit row all see the object."""
+
+
+def _episode(home: Path, thread: str, writes: list[dict[str, Any]], where: str, name: str, value: str,
+             approve: str) -> None:
+    """A mitigation episode that reads with every read tool (three calls a step), makes `writes` and submits."""
+    from aoi.graph.models.scripted import ScriptedModel
+    from aoi.graph.runner import EpisodeConfig, EpisodeRunner
+    from aoi.graph.state import Budget
+
+    def decision(action: str, calls: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"summary": "reading cartservice", "phase": "mitigate" if action == "act" else "investigate",
+                "hypothesis": "adservice lacks its ServiceAccount", "confidence": 60, "action": action,
+                "tool_calls": calls, **({"submission": {}} if action == "submit" else {})}
+
+    reads = [{"tool": tool, "args": args} for tool, args in CALLS if tool != "kubectl"][:18]
+    plan = [decision("probe", reads[i:i + 3]) for i in range(0, len(reads), 3)]
+    plan += [decision("act", [w]) for w in writes] + [decision("submit", [])]
+
+    def policy(messages: list[dict[str, str]]) -> dict[str, Any]:
+        step = int(re.search(r"This is step (\d+)", messages[-1]["content"]).group(1)) - 1
+        return plan[min(step, len(plan) - 1)]
+
+    runner = EpisodeRunner(EpisodeConfig(EPISODE, "mitigation", model="scripted", approve=approve,  # type: ignore[arg-type]
+                                         thread_id=thread, db=home / "aoi.db",
+                                         budget=Budget(max_steps=len(plan) + 2, max_tool_calls=80)),
+                           model=ScriptedModel(policy),
+                           ask_approval=lambda _p: {"action": "approve", "approver": "alice"})
+    with runner.env.simulation() as cluster:
+        _plant(cluster, where, name, value)
+    result = runner.run()
+    assert result.status == "done", result
+
+
+def _stored(db: Path) -> list[tuple[str, str, bytes]]:
+    """Every value in every table of the database (LangGraph's checkpoints included), as bytes."""
+    conn = sqlite3.connect(db)
+    try:
+        out = []
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+            for row in conn.execute(f'SELECT * FROM "{table}"'):
+                for value in row:
+                    if value is not None:
+                        out.append((table, str(row[:2]), value if isinstance(value, bytes) else str(value).encode()))
+        return out
+    finally:
+        conn.close()
+
+
+@settings(max_examples=6, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking:
+          suppress_health_check=[HealthCheck.too_slow])  # each example is two episodes; the first failure is clear
+@given(where=st.sampled_from(["env", "annotation", "configmap-file", "args"]), secret=st.one_of(
+    st.tuples(st.sampled_from(NAMES), values),
+    st.tuples(st.just("NOTE"), st.tuples(st.sampled_from(FORMATS), values).map(lambda t: _token(*t)))))
+def test_a_planted_secret_never_reaches_a_stored_row_or_an_exported_file(tmp_path_factory: pytest.TempPathFactory,
+                                                                         where: str, secret: tuple[str, str]) -> None:
+    """Two episodes on the cluster holding the secret: one reads everything and makes the backed fix (exported as
+    training data), one writes the object that holds the secret (diff, undo record and audit row see it)."""
+    from aoi.store.db import connect
+    from aoi.training.export import export_episodes
+
+    name, value = secret
+    home = tmp_path_factory.mktemp("secrets")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AOI_HOME", str(home))
+        _episode(home, "reads", [FIX], where, name, value, "auto")
+        _episode(home, "writes", [TOUCH], where, name, value, "ask")
+        report = export_episodes(connect(home / "aoi.db"), home / "export")
+    assert report.steps > 0  # the reading episode became training data
+    hidden = {value, base64.b64encode(value.encode()).decode(), value[-24:]}
+    for table, key, blob in _stored(home / "aoi.db"):
+        for needle in hidden:
+            assert needle.encode() not in blob, f"{name} planted in {where} is stored in {table} {key}"
+    for path in (home / "export").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for needle in hidden:
+                assert needle.encode() not in data, f"{name} planted in {where} was exported in {path.name}"
