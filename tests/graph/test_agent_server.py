@@ -89,6 +89,8 @@ def test_a_proposed_write_waits_and_the_person_approves_it_through_elicitation(a
     assert "Dry-run diff" in seen[0] and "datastore_admin" in seen[0]
     approvals = EpisodeStore(connect(aoi_home / "aoi.db")).approvals(thread)
     assert [(a["decision"], a["approver"]) for a in approvals] == [("approve", "ide-user"), ("approve", "ide-user")]
+    trail = connect(aoi_home / "aoi.db").execute("SELECT DISTINCT approval FROM audit").fetchall()
+    assert [tuple(r) for r in trail] == [("elicitation",)]  # not "human": the IDE relayed the person's answer
 
 
 @pytest.mark.parametrize("answer", [{"action": "decline"}, {"action": "accept", "content": {"approve": False,

@@ -88,6 +88,24 @@ def test_a_mitigation_pauses_for_approval_and_a_new_process_finishes_it_with_one
     assert episode["status"] == "done" and episode["success"] == 1.0
 
 
+def test_a_write_that_makes_the_cluster_worse_is_rolled_back_on_the_auto_rollback_channel(aoi_home: Path) -> None:
+    """The person approved the write, and with it its undo if verification regresses: the undo runs without asking
+    again, and the audit trail says whose approval it rests on and that nobody was asked twice."""
+    bad_image = {"kind": "deployment", "name": "geo", "namespace": HOTEL_NS, "container": "hotel-reserv-geo",
+                 "image": "registry.invalid/geo:does-not-exist"}
+    plan = [probe(("get_resources", {"resource_type": "deployments"})), act("set_image", bad_image), submit({})]
+    result = _runner(aoi_home, plan, answer=ALICE).run()
+    assert [(w["tool"], w["status"], w["rolled_back"]) for w in result.writes] == [("set_image", "applied", True)]
+    conn = sqlite3.connect(aoi_home / "aoi.db")
+    rows = conn.execute("SELECT phase, tool, approval, approver FROM audit ORDER BY seq").fetchall()
+    assert rows == [("intent", "set_image", "human", "alice"), ("applied", "set_image", "human", "alice"),
+                    ("intent", "undo", "auto-rollback", "rollback of a write approved by alice"),
+                    ("applied", "undo", "auto-rollback", "rollback of a write approved by alice")]
+    with _runner(aoi_home, plan, answer=ALICE).env.simulation() as cluster:
+        geo = cluster.engine.state.store.get("Deployment", HOTEL_NS, "geo")
+        assert geo["spec"]["template"]["spec"]["containers"][0]["image"] != bad_image["image"]
+
+
 def test_a_resumed_episode_reports_its_running_time_summed_over_its_runs(aoi_home: Path) -> None:
     runner = _runner(aoi_home, HOTEL_MITIGATION)
     paused = runner.run()
