@@ -220,7 +220,7 @@ def chat(spec: str | None, model: str, thread_id: str | None, db: Path | None) -
 
         episode = EpisodeStore(connect(db)).episode(thread_id)
         if episode is None:
-            raise click.UsageError(f"no episode {thread_id!r}; see `aoi episodes list`")
+            raise click.ClickException(f"no episode {thread_id!r}; see `aoi episodes list`")
         spec, task, question = episode["cluster"], episode["task_type"], episode["task_text"]
     if spec is None:
         spec = click.prompt("cluster", default=f"sim:{DEMO_APP}/{DEMO_FAULT}?target=mongodb-geo")
@@ -278,7 +278,7 @@ def episodes_show(thread_id: str, db: Path | None, as_json: bool) -> None:
     store = EpisodeStore(connect(db))
     episode = store.episode(thread_id)
     if episode is None:
-        raise click.UsageError(f"no episode {thread_id!r}; see `aoi episodes list`")
+        raise click.ClickException(f"no episode {thread_id!r}; see `aoi episodes list`")
     data = {**episode, "steps_detail": store.steps(thread_id), "approvals": store.approvals(thread_id)}
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
@@ -435,8 +435,8 @@ def _serve(build: Callable[[], Any], transport: str, host: str, port: int, token
 
     try:
         serve(build(), transport, host=host, port=port, token=token)
-    except (ClusterError, ValueError) as exc:
-        raise click.UsageError(str(exc)) from exc
+    except (ClusterError, ValueError) as exc:  # a bad spec or an unreachable cluster: one line, exit 1
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.group()

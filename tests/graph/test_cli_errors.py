@@ -56,6 +56,8 @@ def test_a_corrupt_database_is_one_line_naming_the_file_and_the_way_out(aoi_home
     (["eval", "--suite", "cloud-opsbench", "--agent", "expert"], None, "needs --path"),
     (["eval", "report", "no-such-run"], None, "no evaluation run 'no-such-run'"),
     (["eval", "compare", "no-such-run", "other"], None, "no evaluation run 'no-such-run'"),
+    (["episodes", "show", "no-such-thread"], None, "no episode 'no-such-thread'"),
+    (["mcp", "probe", "--cluster", "sim:nope"], None, "unknown app 'nope'"),
 ])
 def test_a_bad_spec_is_one_line_and_exit_1(aoi_home: Path, args: list[str], stdin: str | None, says: str) -> None:
     assert says in _one_error_line(CliRunner().invoke(main, args, input=stdin))
