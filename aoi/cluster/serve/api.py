@@ -7,6 +7,7 @@ are immediately visible to the probe/executor MCP servers sharing the same sessi
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -75,7 +76,8 @@ class KubeApi:
 
     def __init__(self, session: SimSession, tokens: Mapping[str, access.Identity], server_address: str) -> None:
         self._session = session
-        self._tokens = dict(tokens)
+        self._tokens = {_token_digest(t): identity for t, identity in tokens.items()}
+        """Keyed by the token's SHA-256: a lookup's timing can only tell a caller about a digest it cannot invert."""
         self._server_address = server_address
         self._jaeger = JaegerApi(session)
         self._stopping = threading.Event()
@@ -143,7 +145,7 @@ class KubeApi:
 
     def _identity(self, req: Request) -> access.Identity:
         scheme, _, token = req.headers.get("authorization", "").partition(" ")
-        identity = self._tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        identity = self._tokens.get(_token_digest(token.strip())) if scheme.lower() == "bearer" else None
         if identity is None:
             raise ApiError(401, "Unauthorized")
         return identity
@@ -311,3 +313,7 @@ def _dry_run(value: str | None) -> bool:
     if value != "All":
         raise ApiError(400, f'dryRun: Unsupported value: "{value}": supported values: "All"')
     return True
+
+
+def _token_digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
