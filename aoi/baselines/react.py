@@ -28,7 +28,14 @@ from aoi.graph.decision import EXECUTOR_PLUMBING, MAX_LOCALIZATION
 from aoi.graph.environment import TICKS_PER_STEP, Environment, episode_state_path
 from aoi.graph.models.base import ContextTooLong, Message, Model
 from aoi.graph.nodes.act import SETTLE_TICKS
-from aoi.graph.nodes.approve import EVAL_POLICY, UNBACKED_REASON, refusal_flag, write_backing, write_refusal
+from aoi.graph.nodes.approve import (
+    EVAL_POLICY,
+    UNBACKED_REASON,
+    earlier_backings,
+    refusal_flag,
+    write_backing,
+    write_refusal,
+)
 from aoi.graph.nodes.observe import APPLICATION_TEXT_TOOLS, names_in
 from aoi.graph.runner import TASK_TEXT, EpisodeConfig, EpisodeResult
 from aoi.store.db import connect, default_db_path
@@ -252,7 +259,7 @@ class _Loop:
         if reason:
             state.flags.append(refusal_flag(reason))
         elif self.config.approve == "auto":
-            backing = write_backing(self.env, self.env.namespace, name, args)
+            backing = write_backing(self.env, self.env.namespace, name, args, earlier=earlier_backings(state.writes))
             if backing is None:
                 reason = UNBACKED_REASON
                 state.flags.append("unbacked_write")
@@ -274,7 +281,8 @@ class _Loop:
                                                   "idempotency_key": f"{self.thread}:{state.step}:{name}"})
         status = next((ln.split(": ", 1)[1] for ln in result.text.splitlines() if ln.startswith("status: ")),
                       "refused" if result.is_error else "unknown")
-        state.writes.append({"step": state.step, "tool": name, "args": args, "status": status, "approved": bool(grant)})
+        state.writes.append({"step": state.step, "tool": name, "args": args, "status": status, "approved": bool(grant),
+                             "backing": backing.as_dict() if backing else None})
         return result.text
 
     def _record_turn(self, state: _Episode, prompt: list[Message], text: str, decision: dict[str, Any] | None,

@@ -45,6 +45,19 @@ class Backing:
         return {"cause": self.cause, "object": self.object, "score": self.score,
                 "evidence": [{"line": e.line, "source": e.source} for e in self.evidence]}
 
+    def as_hypothesis(self) -> Hypothesis:
+        """The diagnosis again, to derive the rest of its fix from (see `continuing`)."""
+        return Hypothesis(cause=self.cause, object=self.object, category="", score=self.score,
+                          evidence=self.evidence, confirm="", analyzers=())
+
+
+def continuing(earlier: Iterable[Mapping[str, Any]]) -> list[Hypothesis]:
+    """The diagnoses that backed this episode's earlier applied writes (`Backing.as_dict` forms; malformed ones are
+    skipped). A fix can take several writes — delete a claim, then recreate it; cordon a node, then move its pods —
+    and after the first, triage no longer shows the fault the way it did; the rest of the plan the table derives for
+    the same diagnosis, from reads made now, is still backed by it."""
+    return hypotheses_from_json({"hypotheses": [dict(b) for b in earlier if isinstance(b, Mapping)]})
+
 
 def hypotheses_from_json(data: Mapping[str, Any]) -> list[Hypothesis]:
     """The hypotheses of a triage report in its JSON form (`triage.as_json`, the probe's `triage(as_json=True)`);
@@ -69,9 +82,11 @@ def backed_writes(hypotheses: Iterable[Hypothesis], namespace: str, read: Read) 
     """Every write the mitigation table derives, from reads made now through `read`, for each hypothesis that object
     state shows and that ranks at least `MIN_SCORE`, with the backing it rests on."""
     out: list[tuple[Call, Backing]] = []
+    done: set[tuple[str, str]] = set()
     for h in hypotheses:
-        if h.score < MIN_SCORE or not h.structural:
+        if h.score < MIN_SCORE or not h.structural or (h.cause, h.object) in done:
             continue
+        done.add((h.cause, h.object))
         outputs: list[ToolOutput] = []
         for _ in range(MAX_READ_ROUNDS):
             calls = plan_reads(h.cause, h.object, namespace, outputs)

@@ -60,6 +60,9 @@ def test_expert_says_no_on_a_healthy_app(aoi_home: Path, cluster: str) -> None:
 @pytest.mark.parametrize(("cluster", "tools", "answer"), [
     ("sim:online-boutique/missing_service_account", ["apply_manifest"], None),
     ("sim:online-boutique/namespace_cpu_quota_exceeded", ["patch_resource"], None),
+    # two writes: after the claim is deleted triage no longer shows the mismatch; recreating it continues the
+    # fix of the diagnosis that backed the delete
+    ("sim:online-boutique/pvc_capacity_mismatch", ["delete_resource", "apply_manifest"], None),
     ("sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-rate", ["datastore_admin", "restart_workload"],
      {"action": "approve", "approver": "alice"}),
     ("sim:social-network/auth_miss_mongodb", ["rollback_deployment", "restart_workload"],
@@ -67,7 +70,8 @@ def test_expert_says_no_on_a_healthy_app(aoi_home: Path, cluster: str) -> None:
 ])
 def test_expert_mitigates_through_the_approval_path(aoi_home: Path, cluster: str, tools: list[str],
                                                     answer: dict | None) -> None:
-    """Kubernetes faults triage shows are approved automatically (the writes are backed); the fixes of AIOpsLab's
+    """Kubernetes faults triage shows are approved automatically (the writes are backed, a fix of several writes by
+    the diagnosis that backed its first); the fixes of AIOpsLab's
     application-level faults rest on log lines alone, so a person approves them."""
     result, store = _run(aoi_home, cluster, "mitigation", answer=answer)
     assert result.success is True

@@ -26,7 +26,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 
 from aoi.cluster.interface import ClusterError
-from aoi.diagnosis.backing import Backing, backed_writes, backing_of, hypotheses_from_json
+from aoi.diagnosis.backing import Backing, backed_writes, backing_of, continuing, hypotheses_from_json
 from aoi.diagnosis.remedies import ToolOutput
 from aoi.graph.compression import instruction_lines
 from aoi.graph.decision import EXECUTOR_PLUMBING
@@ -59,7 +59,8 @@ def make_propose(rt: Runtime) -> Any:
         except ClusterError as exc:
             return _refused(state, tool, args, f"the dry run failed: {exc}", flag=None)
         evidence = [r.get("summary", "") for r in state.get("iterations", [])[-3:]]
-        backing = write_backing(rt.env, state["task"]["namespace"], tool, args)
+        backing = write_backing(rt.env, state["task"]["namespace"], tool, args, earlier=earlier_backings(
+            state.get("writes", [])))
         return {"proposal": {"tool": tool, "args": args, "diff": preview.result.diff, "summary":
                              preview.result.summary, "resource_version": preview.resource_version,
                              "undo_plan": preview.result.undo.description, "evidence": evidence,
@@ -71,9 +72,17 @@ def make_propose(rt: Runtime) -> Any:
     return propose
 
 
-def write_backing(env: Environment, namespace: str, tool: str, args: Mapping[str, Any]) -> Backing | None:
+def earlier_backings(writes: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The backings of an episode's writes that were applied and kept (not rolled back)."""
+    return [w["backing"] for w in writes if isinstance(w.get("backing"), Mapping)
+            and w.get("status") in ("applied", "noop") and not w.get("rolled_back")]
+
+
+def write_backing(env: Environment, namespace: str, tool: str, args: Mapping[str, Any], *,
+                  earlier: Iterable[Mapping[str, Any]] = ()) -> Backing | None:
     """The diagnosis that backs the write (`aoi.diagnosis.backing`), from triage and reads made now through the
-    probe; None when none does, or when triage cannot be read."""
+    probe, or the rest of the fix of a diagnosis that backed an `earlier` applied write (`continuing`); None when
+    none does."""
     report = env.call("probe", "triage", {"namespace": namespace, "as_json": True})
     try:
         data = json.loads(report.text) if not report.is_error else {}
@@ -92,7 +101,8 @@ def write_backing(env: Environment, namespace: str, tool: str, args: Mapping[str
         schema = schemas.get(write_tool, {}).get("input_schema", {})
         return canonical_args(with_defaults(dict(a), schema)) == canonical_args(with_defaults(dict(b), schema))
 
-    return backing_of(tool, args, backed_writes(hypotheses_from_json(data), namespace, read), same)
+    hypotheses = [*hypotheses_from_json(data), *continuing(earlier)]
+    return backing_of(tool, args, backed_writes(hypotheses, namespace, read), same)
 
 
 def instruction_warnings(texts: Iterable[str], tool: str, args: Mapping[str, Any], limit: int = 5) -> list[str]:
