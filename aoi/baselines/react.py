@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from aoi.cluster.interface import ClusterError
+from aoi.diagnosis.backing import backing_label
 from aoi.evals.grading import grade
 from aoi.graph.compression import injection_flags
 from aoi.graph.decision import EXECUTOR_PLUMBING, MAX_LOCALIZATION
@@ -276,7 +277,7 @@ class _Loop:
         self.store.record_approval(self.thread, state.step, name, args, "", "", "approve" if grant else "reject",
                                    approver, reason if reason else "" if grant else
                                    f"no approval in mode {self.config.approve!r}",
-                                   backing=f"{backing.cause} on {backing.object}" if backing else "")
+                                   backing=backing_label(backing.as_dict() if backing else None))
         result = self.env.call("executor", name, {**args, "grant": grant, "thread_id": self.thread,
                                                   "idempotency_key": f"{self.thread}:{state.step}:{name}"})
         status = next((ln.split(": ", 1)[1] for ln in result.text.splitlines() if ln.startswith("status: ")),

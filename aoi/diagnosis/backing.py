@@ -38,17 +38,14 @@ class Backing:
     score: float
     evidence: tuple[Evidence, ...]
 
-    def describe(self) -> str:
-        return f"{self.cause} on {self.object} (triage score {self.score:.2f})"
-
     def as_dict(self) -> dict[str, Any]:
         return {"cause": self.cause, "object": self.object, "score": self.score,
                 "evidence": [{"line": e.line, "source": e.source} for e in self.evidence]}
 
-    def as_hypothesis(self) -> Hypothesis:
-        """The diagnosis again, to derive the rest of its fix from (see `continuing`)."""
-        return Hypothesis(cause=self.cause, object=self.object, category="", score=self.score,
-                          evidence=self.evidence, confirm="", analyzers=())
+
+def backing_label(backing: Mapping[str, Any] | None) -> str:
+    """A backing (`Backing.as_dict` form) as the approvals table stores it: `cause on object`; "" for none."""
+    return f"{backing['cause']} on {backing['object']}" if backing else ""
 
 
 def continuing(earlier: Iterable[Mapping[str, Any]]) -> list[Hypothesis]:

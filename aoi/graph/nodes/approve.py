@@ -26,7 +26,14 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 
 from aoi.cluster.interface import ClusterError
-from aoi.diagnosis.backing import Backing, backed_writes, backing_of, continuing, hypotheses_from_json
+from aoi.diagnosis.backing import (
+    Backing,
+    backed_writes,
+    backing_label,
+    backing_of,
+    continuing,
+    hypotheses_from_json,
+)
 from aoi.diagnosis.remedies import ToolOutput
 from aoi.graph.compression import instruction_lines
 from aoi.graph.decision import EXECUTOR_PLUMBING
@@ -228,7 +235,7 @@ def make_approve(rt: Runtime) -> Any:
         backed = proposal.get("backing") if args == proposal["args"] else None
         rt.store.record_approval(thread, step, tool, args, current.result.diff, current.resource_version,
                                  "approve", approver, str(answer.get("reason", "")),
-                                 backing=_backing_line(backed))
+                                 backing=backing_label(backed))
         return {"proposal": {**proposal, "args": args, "diff": current.result.diff, "approver": approver,
                              "resource_version": current.resource_version, "stale": False,
                              "backing": backed}, "grant": grant}
@@ -243,7 +250,3 @@ def route_after_approve(state: AgentState) -> str:
         return "approve"
     return "reason"
 
-
-def _backing_line(backing: Mapping[str, Any] | None) -> str:
-    """The backing as the approvals table stores it: `cause on object`; "" when none."""
-    return f"{backing['cause']} on {backing['object']}" if backing else ""
