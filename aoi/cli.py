@@ -435,8 +435,10 @@ def _serve(build: Callable[[], Any], transport: str, host: str, port: int, token
 
     try:
         serve(build(), transport, host=host, port=port, token=token)
-    except (ClusterError, ValueError) as exc:  # a bad spec or an unreachable cluster: one line, exit 1
+    except ClusterError as exc:  # a bad spec or an unreachable cluster: one line, exit 1 (as `aoi triage`)
         raise click.ClickException(str(exc)) from exc
+    except ValueError as exc:  # options that do not go together (an open HTTP server without a token)
+        raise click.UsageError(str(exc)) from exc
 
 
 @main.group()

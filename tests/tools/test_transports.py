@@ -137,8 +137,9 @@ def test_a_generated_token_is_accepted_and_holds_32_bytes() -> None:
     assert check_token(token) == token and len(token) >= 43
 
 
-def test_an_unsupported_cluster_spec_is_a_usage_error_naming_the_forms() -> None:
+def test_an_unsupported_cluster_spec_is_one_error_line_naming_the_forms() -> None:
+    """A bad spec is exit 1 with one `Error:` line, as in `aoi triage` and `aoi eval` (issue 20)."""
     result = CliRunner().invoke(main, ["mcp", "probe", "--cluster", "gke:prod"])
-    assert result.exit_code == 2 and "sim:online-boutique" in result.output
+    assert result.exit_code == 1 and "sim:online-boutique" in result.output and "Usage:" not in result.output
     result = CliRunner().invoke(main, ["mcp", "probe", "--cluster", "sim:online-boutique/gremlins"])
-    assert result.exit_code == 2 and "unknown fault 'gremlins'" in result.output
+    assert result.exit_code == 1 and "unknown fault 'gremlins'" in result.output
