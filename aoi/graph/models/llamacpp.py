@@ -269,6 +269,11 @@ class LlamaCppModel:
             kwargs: dict[str, Any] = {}
             if json_schema is not None:
                 kwargs["grammar"] = self._grammar(json_schema)
+            if temperature > 0:
+                # A prompt that shares a prefix with the last one reuses its KV cache, and the last token's logits
+                # then come from a different batch shape: close, but not bit-identical, which sampling amplifies.
+                # Evaluating the whole prompt keeps "same seed, same text".
+                llama.reset()
             try:
                 result = llama.create_completion(tokens, max_tokens=max_tokens, temperature=temperature,
                                                  seed=self.seed if seed is None else seed, stop=["<end_of_turn>"],
