@@ -12,9 +12,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from aoi.diagnosis.reads import workload_of
+from aoi.diagnosis.reads import age_seconds, workload_of
 
-_POD_ROW = re.compile(r"^(\S+)\s+(\d+)/(\d+)\s+(\S+)\s+(\d+)", re.M)
+_POD_ROW = re.compile(r"^(\S+)\s+(\d+)/(\d+)\s+(\S+)\s+(\d+)(?: \((\S+) ago\))?", re.M)
+RESTART_CYCLE_SECONDS = 300
+"""The kubelet's longest crash-loop back-off: a container restarted 3+ times within it is still cycling."""
 _EVENT_ROW = re.compile(r"^\S+\s+Warning\s+(\S+)\s+(\S+)\s+(.*)$", re.M)
 _ALERT_NAME = re.compile(r'"name": "([^"]+)"')
 _GRPC = re.compile(r"\b(?:[a-z][\w]*\.)?([A-Z]\w*)/\w+ failed")
@@ -33,10 +35,15 @@ class PodFinding:
 def unhealthy_pods(table: str, services: Sequence[str]) -> list[PodFinding]:
     """Pods not Running and ready, or restarted, from a `get pods` table."""
     found: list[PodFinding] = []
-    for name, ready, total, status, restarts in _POD_ROW.findall(table):
+    for name, ready, total, status, restarts, ago in _POD_ROW.findall(table):
         component = workload_of(name, services) or name
+        since_restart = age_seconds(ago) if ago else None
         if status != "Running":
             found.append(PodFinding(component, status))
+        elif int(restarts) >= 3 and since_restart is not None and since_restart <= RESTART_CYCLE_SECONDS:
+            # Caught just after a restart: still in the crash loop (the kubelet restarts a container at once while
+            # it lived longer than its back-off, which is at most five minutes).
+            found.append(PodFinding(component, "CrashLoopBackOff"))
         elif ready != total:
             found.append(PodFinding(component, "NotReady"))
         elif int(restarts) > 0:

@@ -97,13 +97,23 @@ def test_a_node_network_alert_names_the_node_and_its_kind(evidence: str, cause: 
     assert ranked(triage(cluster, "shop"))[0] == (cause, "node/node-b")
 
 
-def test_latency_on_every_service_whose_pods_share_one_node_points_at_that_node() -> None:
+def test_unrelated_services_slow_together_on_one_node_point_at_that_node() -> None:
+    cluster = shop()
+    for workload in ("web", "api", "cache"):
+        cluster.set_pods(workload, pod(workload, node="node-b"))
+    # web's callee api is fast, so web's latency is its own, as is cache's: two origins, one node.
+    cluster.alert_list = [latency_alert("web"), latency_alert("cache")]
+
+    assert ranked(triage(cluster, "shop"))[0] == ("node_network_delay", "node/node-b")
+
+
+def test_a_slow_chain_with_one_origin_points_at_the_origin_even_when_it_shares_a_node() -> None:
     cluster = shop()
     for workload in ("web", "api", "cache"):
         cluster.set_pods(workload, pod(workload, node="node-b"))
     cluster.alert_list = [latency_alert("web"), latency_alert("api"), latency_alert("cache")]
 
-    assert ranked(triage(cluster, "shop"))[0] == ("node_network_delay", "node/node-b")
+    assert ranked(triage(cluster, "shop"))[0] == ("pod_network_delay", "service/cache")
 
 
 def test_latency_on_services_spread_over_nodes_does_not_point_at_a_node() -> None:

@@ -21,6 +21,8 @@ from aoi.cluster.sim.store import NAME_ALPHABET, selector_matches
 REVISION = "deployment.kubernetes.io/revision"
 NODE_NOT_READY_AFTER_TICKS = 40 // TICK_SECONDS
 EVICT_AFTER_TICKS = 300 // TICK_SECONDS
+RUNTIME_DOWN_AFTER_TICKS = 30 // TICK_SECONDS
+PLEG_THRESHOLD_TICKS = 180 // TICK_SECONDS
 
 
 def template_hash(template: dict[str, Any]) -> str:
@@ -528,9 +530,8 @@ def reconcile_nodes(state: SimState, events: EventRecorder) -> None:
         kubelet_lost = not agents.kubelet and state.clock.tick - down_since >= NODE_NOT_READY_AFTER_TICKS
         if kubelet_lost:
             ready = ("Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status.")
-        elif not agents.containerd and state.clock.tick - down_since >= 1:
-            ready = ("False", "KubeletNotReady", "container runtime is down, PLEG is not healthy: pleg was last "
-                     "seen active 3m0s ago; threshold is 3m0s")
+        elif not agents.containerd and state.clock.tick - down_since >= RUNTIME_DOWN_AFTER_TICKS:
+            ready = ("False", "KubeletNotReady", _runtime_down(state.clock.tick - down_since))
         else:
             ready = ("True", "KubeletReady", "kubelet is posting ready status")
         new = []
@@ -558,7 +559,8 @@ def reconcile_nodes(state: SimState, events: EventRecorder) -> None:
             taints += [{"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule", "timeAdded": now},
                        {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "timeAdded": now}]
         elif ready[0] == "False":
-            taints += [{"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule", "timeAdded": now}]
+            taints += [{"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule", "timeAdded": now},
+                       {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute", "timeAdded": now}]
         if node["spec"].get("unschedulable") and not any(t["key"] == "node.kubernetes.io/unschedulable"
                                                          for t in taints):
             taints.append({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule", "timeAdded": now})
@@ -580,6 +582,23 @@ def reconcile_nodes(state: SimState, events: EventRecorder) -> None:
                 _evict_pods(state, events, name)
         else:
             not_ready_since.pop(name, None)
+
+
+def _runtime_down(ticks: int) -> str:
+    """The kubelet's Ready message once its runtime stopped answering: the runtime check fails after 30 s, the pod
+    lifecycle event generator (PLEG) is declared unhealthy once it has not relisted for 3 minutes."""
+    message = "container runtime is down"
+    if ticks >= PLEG_THRESHOLD_TICKS:
+        message += (f", PLEG is not healthy: pleg was last seen active {_go_duration(ticks * TICK_SECONDS)} ago; "
+                    "threshold is 3m0s")
+    return message
+
+
+def _go_duration(seconds: int) -> str:
+    """A whole number of seconds as Go's `time.Duration` prints it (`3m5s`, `1h0m0s`)."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return (f"{hours}h{minutes}m{secs}s" if hours else f"{minutes}m{secs}s" if minutes else f"{secs}s")
 
 
 def _evict_pods(state: SimState, events: EventRecorder, node: str) -> None:

@@ -48,7 +48,8 @@ def run_kubelets(state: SimState, catalog: ImageCatalog, events: EventRecorder) 
         if not node or not state.nodes[node].kubelet:
             continue
         if pod["metadata"].get("deletionTimestamp"):
-            _finish_deletion(state, pod)
+            if state.nodes[node].containerd:  # without the runtime nothing can be stopped: the pod stays Terminating
+                _finish_deletion(state, pod)
             continue
         if not active(pod):
             continue
@@ -80,9 +81,9 @@ def sync_pod(state: SimState, catalog: ImageCatalog, events: EventRecorder, pod:
     uid = pod["metadata"]["uid"]
     runtimes = state.containers.setdefault(uid, {})
     node = pod["spec"]["nodeName"]
-    if not state.nodes[node].containerd:
-        # With the runtime gone the kubelet can neither inspect nor change containers (PLEG is unhealthy): it
-        # reports nothing new, and the node controller's NotReady marking stands.
+    if not state.nodes[node].containerd and pod["status"].get("podIP"):
+        # With the runtime gone the kubelet can neither inspect nor change running containers (PLEG is
+        # unhealthy): it reports nothing new, and the node controller's NotReady marking stands.
         return
     mount_error = _mount_error(state, pod)
     if mount_error:
@@ -99,13 +100,19 @@ def sync_pod(state: SimState, catalog: ImageCatalog, events: EventRecorder, pod:
 
 
 def _sandbox_error(state: SimState, events: EventRecorder, pod: dict[str, Any]) -> str:
-    """Why the pod sandbox cannot be created: a pod memory limit below what runc's init process needs."""
+    """Why the pod sandbox cannot be created: the container runtime is not answering on its socket, or a pod
+    memory limit below what runc's init process needs."""
     limits = [mebibytes(c.get("resources", {}).get("limits", {}).get("memory")) for c in pod["spec"]["containers"]]
-    if not all(limits) or sum(limits) >= SANDBOX_MIN_MEMORY_MI:
+    if not state.nodes[pod["spec"]["nodeName"]].containerd:
+        message = ('Failed to create pod sandbox: rpc error: code = Unavailable desc = connection error: desc = '
+                   '"transport: Error while dialing: dial unix /run/containerd/containerd.sock: connect: connection '
+                   'refused"')
+    elif all(limits) and sum(limits) < SANDBOX_MIN_MEMORY_MI:
+        message = ("Failed to create pod sandbox: rpc error: code = Unknown desc = failed to create containerd task: "
+                   "failed to create shim task: OCI runtime create failed: runc create failed: unable to start "
+                   "container process: container init was OOM-killed (memory limit too low?): unknown")
+    else:
         return ""
-    message = ("Failed to create pod sandbox: rpc error: code = Unknown desc = failed to create containerd task: "
-               "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container "
-               "process: container init was OOM-killed (memory limit too low?): unknown")
     retry = state.extra.setdefault("sandbox_retry", {})
     uid = pod["metadata"]["uid"]
     if state.clock.tick >= retry.get(uid, 0):  # the pod worker retries with back-off, like a crashing container
@@ -137,9 +144,18 @@ def _sync_container(state: SimState, catalog: ImageCatalog, events: EventRecorde
     if rt.started_tick is not None:  # running
         if not _stopped_by_chaos(state, events, pod, spec, rt):
             _run_running(state, catalog, events, pod, spec, rt)
-        return
+        if rt.started_tick is not None or not rt.start_granted:
+            return
     if tick < rt.next_start_tick:
         return
+    if not rt.start_granted and not _back_off_allows_start(rt, tick, rt.exited_tick):
+        if rt.backoff_reported_tick != rt.exited_tick:
+            rt.backoff_reported_tick = rt.exited_tick
+            events.emit(pod, "BackOff", f"Back-off restarting failed container {name} in pod "
+                        f"{pod['metadata']['name']}_{pod['metadata']['namespace']}({pod['metadata']['uid']})",
+                        type_="Warning", field_path=path, host=node)
+        return
+    rt.start_granted = False
     if rt.image_pulled:  # a restart: the kubelet checks the image again before every start
         events.emit(pod, "Pulled", f'Container image "{image}" already present on machine', field_path=path,
                     host=node)
@@ -227,7 +243,7 @@ def _stopped_by_chaos(state: SimState, events: EventRecorder, pod: dict[str, Any
     chaos = active_chaos(state, pod["metadata"]["namespace"], component_of(state, pod))
     fired = state.extra.setdefault("chaos_fired", {})
     if any(c.action == "container-kill" and fired.setdefault(c.name, tick) == tick for c in chaos):
-        _terminated(state, events, pod, spec, rt, 137, "Error", "", restart_now=True)
+        _terminated(state, events, pod, spec, rt, 137, "Error", "")
         return True
     failing = any(c.action == "pod-failure" for c in chaos)
     if failing != (f"{pod['metadata']['uid']}/{spec['name']}" in state.extra.get(PAUSED, ())):
@@ -301,7 +317,7 @@ def _probe(state: SimState, events: EventRecorder, pod: dict[str, Any], spec: di
             events.emit(pod, "Killing", f"Container {spec['name']} failed liveness probe, will be restarted",
                         field_path=path, host=node)
             # The first restart is immediate; a container killed again is restarted under crash back-off.
-            _terminated(state, events, pod, spec, rt, 143, "Error", "", restart_now=rt.restarts == 0)
+            _terminated(state, events, pod, spec, rt, 143, "Error", "", restart_now=True)
             return
 
 
@@ -373,14 +389,29 @@ def _terminated(state: SimState, events: EventRecorder, pod: dict[str, Any], spe
     rt.memory_mib = 0.0
     rt.restarts += 1
     rt.last_error = "CrashLoopBackOff"
-    if restart_now:
-        rt.next_start_tick = tick + 1
+    exited_before, rt.exited_tick = rt.exited_tick, tick
+    # A container the kubelet kills (liveness, changed definition) is started again in the same pod sync, checked
+    # against the instance that exited before it; one that exits by itself waits for the next sync's check.
+    if restart_now and _back_off_allows_start(rt, tick, exited_before):
+        rt.start_granted = True
         rt.last_error = ""
-        return
-    _back_off(rt, tick)
-    events.emit(pod, "BackOff", f"Back-off restarting failed container {spec['name']} in pod "
-                f"{pod['metadata']['name']}_{pod['metadata']['namespace']}({pod['metadata']['uid']})",
-                type_="Warning", field_path=f"spec.containers{{{spec['name']}}}", host=pod["spec"]["nodeName"])
+    rt.next_start_tick = tick if rt.start_granted else tick + 1
+
+
+def _back_off_allows_start(rt: ContainerRuntime, tick: int, exited_tick: int | None) -> bool:
+    """The kubelet's crash-loop back-off (`doBackOff` over client-go's `flowcontrol.Backoff`): a container whose
+    latest instance exited less than the current back-off ago waits; otherwise it starts and the back-off doubles
+    (10 s, 20 s, ... up to 5 minutes; reset when the last change is over 10 minutes old). So a container that
+    lives longer than its back-off restarts at once — a liveness kill every 30 s restarts immediately four times
+    before the first CrashLoopBackOff."""
+    if exited_tick is None:
+        return True
+    expired = not rt.backoff_seconds or (exited_tick - rt.backoff_updated_tick) * TICK_SECONDS > 2 * MAX_BACKOFF
+    if not expired and (tick - exited_tick) * TICK_SECONDS < rt.backoff_seconds:
+        return False
+    rt.backoff_seconds = 10 if expired else min(MAX_BACKOFF, rt.backoff_seconds * 2)
+    rt.backoff_updated_tick = tick
+    return True
 
 
 def _back_off(rt: ContainerRuntime, tick: int) -> None:

@@ -15,11 +15,10 @@ from aoi.cluster.render import is_namespaced, render_describe, render_table, ren
 from aoi.cluster.sim.clock import EPOCH, TICK_SECONDS
 from aoi.cluster.sim.engine import Engine
 from aoi.cluster.sim.network import component_of, connect
-from aoi.cluster.sim.store import parse_label_selector, selector_matches
+from aoi.cluster.sim.store import ObjectStore, parse_label_selector, selector_matches
 
 ALERT_WINDOW_TICKS = 24
-"""Alerts compare the last two minutes against the ten minutes before them."""
-BASELINE_TICKS = 120
+"""Alerts compare the last two minutes against the metric's learned normal."""
 
 _VARIABLE = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:\d\d)?|"
                        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-f]{16,}\b|"
@@ -81,24 +80,22 @@ class SimReader:
                             namespace=ns)
 
     def app_manifest(self, service: str, namespace: str) -> str:
+        """The workload's manifest as it was applied: the PersistentVolumes and claims it mounts (and a claim's
+        StorageClass when it names one that exists), the Deployment, its Service and ServiceAccount."""
         ns = self._namespace(namespace)
         store = self.engine.state.store
         self._check_service(service, ns)
-        objects = []
+        objects: list[dict[str, Any]] = []
         dep = store.get("Deployment", ns, service)
+        sa = None
         if dep is not None:
-            objects.append(_manifest_view(dep))
+            objects.extend(_storage_of(store, ns, service, dep["spec"]["template"]["spec"]))
+            objects.append(dep)
             sa_name = dep["spec"]["template"]["spec"].get("serviceAccountName")
             sa = store.get("ServiceAccount", ns, sa_name) if sa_name else None
-        else:
-            sa = None
-        for kind in ("Service",):
-            obj = store.get(kind, ns, service)
-            if obj is not None:
-                objects.append(_manifest_view(obj))
-        if sa is not None:
-            objects.append(_manifest_view(sa))
-        return "---\n".join(render_yaml(o) for o in objects)
+        svc = store.get("Service", ns, service)
+        objects.extend(o for o in (svc, sa) if o is not None)
+        return "---\n".join(render_yaml(_manifest_view(o)) for o in objects)
 
     # -- logs ----------------------------------------------------------------------------------------------------
     def logs(self, target: str, namespace: str, *, container: str | None = None, tail: int = 100,
@@ -244,11 +241,18 @@ class SimReader:
             raise InvalidArgumentError(f"port must be an integer between 1 and 65535, got {port!r}")
         ns = self._namespace(namespace)
         state = self.engine.state
-        probe_node = next(n.name for n in state.app.nodes if n.role == "worker")
-        conn = connect(state, ns, f"{service}:{port}", port, probe_node)
-        if conn.ok:
+        # A probe pod on every worker: Service routing is each node's own (kube-proxy's rules on that node).
+        results = {n.name: connect(state, ns, f"{service}:{port}", port, n.name) for n in state.app.nodes
+                   if n.role == "worker"}
+        failed = {node: conn for node, conn in results.items() if not conn.ok}
+        conn = next(iter(results.values()))
+        if not failed:
             return f"Connection Succeeded: {service}.{ns}:{port} ({conn.ip}) accepted a TCP connection"
-        return f"Connection Failed: {conn.message}"
+        if len(failed) == len(results) and len({c.message for c in failed.values()}) == 1:
+            return f"Connection Failed: {conn.message}"
+        return "Connection Failed from " + "; ".join(f"{node}: {c.message}" for node, c in failed.items()) + (
+            f" (succeeded from {', '.join(n for n in results if n not in failed)})" if len(failed) < len(results)
+            else "")
 
     def alerts(self) -> dict[str, Any]:
         state = self.engine.state
@@ -277,10 +281,12 @@ class SimReader:
                                "evidence": evidence})
         for node in state.store.list("Node"):
             ready = next((c for c in node["status"].get("conditions") or [] if c["type"] == "Ready"), None)
+            evidence = _node_evidence(state, node["metadata"]["name"], tick)
             if ready and ready["status"] != "True":
+                evidence.append(f"NODE_NOT_READY [Node Status] | Ready={ready['status']} ({ready['reason']})")
+            if evidence:
                 alerts.append({"type": "Node", "name": node["metadata"]["name"], "time_range": time_range,
-                               "status": "ABNORMAL", "evidence": [f"NODE_NOT_READY [Node Status] | Ready="
-                                                                  f"{ready['status']} ({ready['reason']})"]})
+                               "status": "ABNORMAL", "evidence": evidence})
         if not alerts:
             return {}
         return {"status": "has_anomalies", "alert_count": len(alerts), "alerts": alerts}
@@ -382,6 +388,29 @@ class SimReader:
         return max(pods, key=lambda p: (p["metadata"]["creationTimestamp"], p["metadata"]["name"]))
 
 
+def _storage_of(store: ObjectStore, namespace: str, workload: str, pod_spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The storage objects a workload's manifest declares: for each claim its pod template mounts, the volume meant
+    for it (the one bound to it, else an unclaimed one provisioned for this workload's path), then the claim and
+    the StorageClass it names. A claim deleted since shows nothing."""
+    volumes: list[dict[str, Any]] = []
+    rest: list[dict[str, Any]] = []
+    all_volumes = store.list("PersistentVolume")
+    for claim_name in [v["persistentVolumeClaim"]["claimName"] for v in pod_spec.get("volumes") or []
+                       if v.get("persistentVolumeClaim")]:
+        claim = store.get("PersistentVolumeClaim", namespace, claim_name)
+        if claim is None:
+            continue
+        bound = [pv for pv in all_volumes if pv["metadata"]["name"] == claim["spec"].get("volumeName")]
+        meant = [pv for pv in all_volumes if (pv["spec"].get("hostPath") or {}).get("path", "").endswith("/" + workload)]
+        volumes.extend(pv for pv in bound or meant if pv not in volumes)
+        rest.append(claim)
+        class_name = claim["spec"].get("storageClassName")
+        storage_class = store.get("StorageClass", None, class_name) if class_name else None
+        if storage_class is not None:
+            rest.append(storage_class)
+    return volumes + rest
+
+
 def _manifest_view(obj: dict[str, Any]) -> dict[str, Any]:
     view = copy.deepcopy(obj)
     view.pop("status", None)
@@ -412,31 +441,51 @@ def _dependency_type(kind: str) -> str:
 
 
 def _service_evidence(state: Any, key: str, name: str, tick: int) -> list[str]:
+    """The alert rules on one service: its last two minutes against its learned normal (`Telemetry.learn`)."""
     evidence = []
-    current_from = tick - ALERT_WINDOW_TICKS + 1
-    baseline_from = current_from - BASELINE_TICKS
+    since = tick - ALERT_WINDOW_TICKS + 1
 
-    def split(metric: str) -> tuple[list[float], list[float]]:
-        samples = state.telemetry.window(key, metric, baseline_from)
-        return ([v for t, v in samples if t < current_from], [v for t, v in samples if t >= current_from])
+    def compare(metric: str) -> tuple[float, float] | None:
+        normal = state.telemetry.normal_value(key, metric)
+        current = [v for _, v in state.telemetry.window(key, metric, since)]
+        return None if normal is None or not current else (normal, statistics.fmean(current))
 
-    base, cur = split("request_rate")
-    if base and cur and statistics.fmean(base) > 0.5:
-        b, c = statistics.fmean(base), statistics.fmean(cur)
-        if c < 0.6 * b:
-            evidence.append(f"THROUGHPUT_DROP [RPS] | Normal={b:.2f}req/s -> Current={c:.2f}req/s "
-                            f"({(c - b) / b * 100:+.1f}%)")
-    base, cur = split("error_rate")
-    if cur and statistics.fmean(cur) > 0.05:
-        b, c = (1 - statistics.fmean(base)) * 100 if base else 100.0, (1 - statistics.fmean(cur)) * 100
+    def change(b: float, c: float, unit: str) -> str:
+        return f"Normal={b:.2f}{unit} -> Current={c:.2f}{unit} ({(c - b) / b * 100:+.1f}%)"
+
+    packets = {side: compare(metric) for side, metric in (("Inbound", "rx_pps"), ("Outbound", "tx_pps"))}
+    drops = [f"{side}: {change(*pair, 'pps')}" for side, pair in packets.items()
+             if pair and pair[0] > 1 and pair[1] < 0.6 * pair[0]]
+    if drops:
+        evidence.append("TRAFFIC_ANOMALY [Network Drop] | " + " | ".join(drops))
+    rate = compare("request_rate")
+    if rate and rate[0] > 0.5 and rate[1] < 0.6 * rate[0]:
+        evidence.append(f"THROUGHPUT_DROP [RPS] | {change(*rate, 'req/s')}")
+    errors = compare("error_rate")
+    if errors and errors[1] > 0.05:
+        b, c = (1 - errors[0]) * 100, (1 - errors[1]) * 100
         evidence.append(f"ERROR_SPIKE [Success Rate Drop] | Normal={b:.1f}% -> Cur={c:.1f}% ({c - b:+.1f}%)")
-    base, cur = split("p95_ms")
-    if base and cur and statistics.fmean(base) > 0:
-        b, c = statistics.fmean(base), statistics.fmean(cur)
-        if c > 3 * b and c - b > 20:
-            evidence.append(f"LATENCY_DEGRADATION [Slow Response] | {name}-p95latency: Normal={b:.2f}ms -> "
-                            f"Current={c:.2f}ms ({(c - b) / b * 100:+.1f}%)")
+    slow = [f"{name}-{q}latency: {change(*pair, 'ms')}" for q in ("p50", "p90")
+            if (pair := compare(f"{q}_ms")) and pair[0] > 0 and pair[1] > 3 * pair[0] and pair[1] - pair[0] > 20]
+    if slow:
+        evidence.append("LATENCY_DEGRADATION [Slow Response] | " + " | ".join(slow))
+    throttled = compare("cpu_throttled")
+    if throttled and throttled[1] > 0.25 and throttled[0] < 0.1:
+        evidence.append(f"CPU_SATURATION [Throttling] | {name}: throttled {throttled[1] * 100:.0f}% of CFS periods "
+                        f"(normal {throttled[0] * 100:.0f}%)")
     return evidence
+
+
+def _node_evidence(state: Any, node: str, tick: int) -> list[str]:
+    normal = state.telemetry.normal_value(f"node/{node}", "tcp_retransmits")
+    current = [v for _, v in state.telemetry.window(f"node/{node}", "tcp_retransmits", tick - ALERT_WINDOW_TICKS + 1)]
+    if normal is None or not current:
+        return []
+    c = statistics.fmean(current)
+    if c < 1 or c < 10 * normal:
+        return []
+    return [f"NETWORK_QUALITY_DEGRADED [TCP Retransmission] | Normal={normal:.2f}retrans -> Current={c:.2f}retrans "
+            f"({(c - normal) / normal * 100:+.1f}%)"]
 
 
 def _ago(seconds: int) -> str:

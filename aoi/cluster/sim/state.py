@@ -26,6 +26,12 @@ class ContainerRuntime:
     started_tick: int | None = None
     next_start_tick: int = 0
     backoff_seconds: int = 0
+    backoff_updated_tick: int = 0
+    exited_tick: int | None = None
+    """When the latest instance of the container exited (None: none has)."""
+    start_granted: bool = False
+    """The kubelet already decided to start the next instance (a kill and restart in one pod sync)."""
+    backoff_reported_tick: int | None = None
     liveness_failures: int = 0
     readiness_failures: int = 0
     image_pulled: bool = False

@@ -13,6 +13,11 @@ from typing import Any
 SERIES_LENGTH = 720
 LOG_LINES_PER_CONTAINER = 400
 TRACES_KEPT = 300
+LEARN_SAMPLES = 12
+"""An alert's notion of normal is learned from the first minute of load after a deploy (the healthy app)..."""
+NORMAL_HORIZON_TICKS = 17_280
+"""...and then follows the series over about a day, so an incident an hour old still stands out against it (a
+baseline over the last few minutes would absorb the fault and the alert would fade)."""
 
 
 @dataclass(slots=True)
@@ -43,6 +48,8 @@ class Telemetry:
     logs: dict[str, deque[LogLine]] = field(default_factory=dict)
     """`namespace/pod/container#restart` → lines of that container instance."""
     traces: deque[list[Span]] = field(default_factory=lambda: deque(maxlen=TRACES_KEPT))
+    normal: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    """`namespace/component` or `node/<name>` → metric → [samples learned, normal value] (see `learn`)."""
 
     def record(self, key: str, metric: str, tick: int, value: float) -> None:
         per_key = self.series.setdefault(key, {})
@@ -50,6 +57,21 @@ class Telemetry:
         if buf is None:
             buf = per_key[metric] = deque(maxlen=SERIES_LENGTH)
         buf.append((tick, value))
+
+    def learn(self, key: str, metric: str, value: float) -> None:
+        """Fold a sample into the metric's normal value: the plain mean of the first `LEARN_SAMPLES`, then an
+        exponential average with a horizon of `NORMAL_HORIZON_TICKS`."""
+        per_key = self.normal.setdefault(key, {})
+        learned = per_key.get(metric)
+        if learned is None:
+            per_key[metric] = [1.0, value]
+            return
+        learned[0] += 1
+        learned[1] += (value - learned[1]) / (learned[0] if learned[0] <= LEARN_SAMPLES else NORMAL_HORIZON_TICKS)
+
+    def normal_value(self, key: str, metric: str) -> float | None:
+        learned = self.normal.get(key, {}).get(metric)
+        return None if learned is None else learned[1]
 
     def window(self, key: str, metric: str, since_tick: int) -> list[tuple[int, float]]:
         buf = self.series.get(key, {}).get(metric)

@@ -19,13 +19,24 @@ from aoi.cluster.sim.apps.model import Call, Component
 from aoi.cluster.sim.controllers import pod_ready
 from aoi.cluster.sim.datastores import datastore_error
 from aoi.cluster.sim.flags import flag_values
-from aoi.cluster.sim.network import Connection, active_chaos, component_of, connect
+from aoi.cluster.sim.network import Connection, active_chaos, component_of, connect, path_impairment
 from aoi.cluster.sim.programs import Program, resolve_address
 from aoi.cluster.sim.quantity import cpu_millicores
 from aoi.cluster.sim.state import SimState
 from aoi.cluster.sim.telemetry import Span
 
 TIMEOUT_MS = 10_000.0
+DEADLINE_MS = 5_000.0
+"""A client's per-call deadline (the demo apps' gRPC clients give a call a few seconds). Call latencies have an
+exponential tail, so a call whose mean latency is L misses the deadline with probability exp(-DEADLINE_MS / L):
+nothing at healthy latencies, `context deadline exceeded` in the callers once a hop costs seconds."""
+RETRANSMIT_MS = 200.0
+"""TCP's minimum retransmission timeout (Linux `TCP_RTO_MIN`): a lost segment costs this much, not an error."""
+SEGMENTS_PER_CALL = 4
+"""Request, response and their acknowledgements: the segments a small RPC puts on the wire each way."""
+THINK_TIME_MS = 5_500.0
+"""A load-generator user's mean wait between requests (Locust's `between(1, 10)`). Users wait for each answer, so
+a slower entry point means proportionally fewer requests."""
 
 
 @dataclass(slots=True)
@@ -160,12 +171,13 @@ class TrafficModel:
         if error:
             return CallResult(call, 0.0, 2.0, error)
         served = self.outcome(callee.name, stack)
-        ok = (1 - conn.bad_fraction) * (1 - conn.loss) * served.success
-        latency = served.latency_ms + conn.extra_latency_ms + conn.loss * 1000.0
+        latency = served.latency_ms + conn.extra_latency_ms + conn.loss * SEGMENTS_PER_CALL * RETRANSMIT_MS
+        missed = math.exp(-DEADLINE_MS / latency) if latency > 0 else 0.0
+        ok = (1 - conn.bad_fraction) * (1 - missed) * served.success
         message = served.message
         if conn.bad_fraction and not message:
             message = f"dial tcp {conn.ip}:{conn.port}: connect: connection refused"
-        if conn.loss > 0.05 and not message:
+        if missed > 0.05 and not message:
             message = "context deadline exceeded"
         if served.success < 1 and served.message and call.target not in served.message:
             message = f"{call.target}: {served.message}"
@@ -207,7 +219,8 @@ class TrafficModel:
         app = self.state.app
         rates = {c.name: 0.0 for c in app.components}
         flood = 4.0 if self._flags.get("loadGeneratorFloodHomepage") else 1.0
-        rates[app.entry] = app.request_rate * flood
+        waited = self.state.extra.get("entry_latency_ms", 0.0)
+        rates[app.entry] = app.request_rate * flood * THINK_TIME_MS / (THINK_TIME_MS + waited)
         order = self._topological()
         for name in order:
             comp = app.component(name)
@@ -305,6 +318,7 @@ class TrafficModel:
         tick = state.clock.tick
         ns = state.app.namespace
         rng = state.rng
+        node_packets: dict[str, float] = {}
         for comp in state.app.components:
             out = self._outcomes.get(comp.name)
             pods = self._pods(comp.name)
@@ -312,15 +326,26 @@ class TrafficModel:
             rate = self._rates.get(comp.name, 0.0) if serving or comp.name == state.app.entry else 0.0
             jitter = 1 + (rng.random() - 0.5) * 0.1
             error_rate = (1 - out.success) if out and rate else 0.0
-            p50 = (out.latency_ms if out else 0.0) * jitter if rate else 0.0
-            key = f"{ns}/{comp.name}"
-            state.telemetry.record(key, "request_rate", tick, round(rate * jitter, 3))
-            state.telemetry.record(key, "error_rate", tick, round(error_rate, 4))
-            state.telemetry.record(key, "p50_ms", tick, round(p50, 2))
-            state.telemetry.record(key, "p95_ms", tick, round(p50 * 2.1, 2))
-            state.telemetry.record(key, "p99_ms", tick, round(p50 * 3.4, 2))
-            cpu_total = mem_total = restarts_total = 0.0
             running = [p for p in pods if self._running(p)]
+            # Latency as its callers see it: the answer leaves through the pods' own (possibly impaired) network.
+            delay, loss = path_impairment(state, ns, running, None) if running else (0.0, 0.0)
+            wire = delay + loss * SEGMENTS_PER_CALL * RETRANSMIT_MS
+            p50 = ((out.latency_ms if out else 0.0) + wire) * jitter if rate else 0.0
+            key = f"{ns}/{comp.name}"
+            packets = round(rate * SEGMENTS_PER_CALL * (1 + len(comp.calls)) * jitter, 2)
+            throttled = max(0.0, 1 - 1 / math.sqrt(self._throttle(comp))) if running else 0.0
+            for metric, value in (("request_rate", round(rate * jitter, 3)), ("error_rate", round(error_rate, 4)),
+                                  ("p50_ms", round(p50, 2)), ("p90_ms", round(p50 * 1.8, 2)),
+                                  ("p95_ms", round(p50 * 2.1, 2)), ("p99_ms", round(p50 * 3.4, 2)),
+                                  ("rx_pps", packets), ("tx_pps", round(packets * (1 + loss), 2)),
+                                  ("cpu_throttled", round(throttled, 3))):
+                state.telemetry.record(key, metric, tick, value)
+                state.telemetry.learn(key, metric, value)
+            for pod in running:
+                node = pod["spec"].get("nodeName")
+                if node:
+                    node_packets[node] = node_packets.get(node, 0.0) + packets / len(running)
+            cpu_total = mem_total = restarts_total = 0.0
             for pod in pods:
                 uid = pod["metadata"]["uid"]
                 rts = state.containers.get(uid, {})
@@ -353,6 +378,13 @@ class TrafficModel:
             if out is not None:
                 state.extra.setdefault("health_latency_s", {})[key] = out.latency_ms / 1000.0 \
                     if comp.name in ("image-provider",) else comp.base_latency_ms * self._throttle(comp) / 1000.0
+        entry = self._outcomes.get(state.app.entry)
+        state.extra["entry_latency_ms"] = entry.latency_ms if entry is not None else 0.0
+        for name, agents in state.nodes.items():
+            # Segments lost on the node's interface are sent again: the node's TCP retransmission rate.
+            retransmits = round(node_packets.get(name, 0.0) * agents.network_loss + 0.01, 3)
+            state.telemetry.record(f"node/{name}", "tcp_retransmits", tick, retransmits)
+            state.telemetry.learn(f"node/{name}", "tcp_retransmits", retransmits)
 
     def _extra_memory(self, comp: Component) -> float:
         if comp.name == "recommendation":

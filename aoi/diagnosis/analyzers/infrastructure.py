@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 
 from aoi.diagnosis.analyzers.common import finding
+from aoi.diagnosis.analyzers.performance import origins_share_a_node, slow_callees
 from aoi.diagnosis.findings import Finding
 from aoi.diagnosis.messages import unit_state
 from aoi.diagnosis.reads import Reads
@@ -94,7 +95,17 @@ def node_network(reads: Reads) -> list[Finding]:
                                     [("node_network_packet_loss", 0.8 if retrans else 0.5),
                                      ("node_network_delay", 0.5 if retrans else 0.7)], "get_alerts()"))
     slow = _latency_alerted(alerts)
-    if len(slow) >= 2:
+    callees_of = slow_callees(reads, slow)
+    origins = sorted(name for name in slow if not callees_of[name] & slow)
+    node = origins_share_a_node(reads, origins) if len(origins) >= 2 else ""
+    if node and not any(f.object == f"node/{node}" for f in findings):
+        findings.append(finding("node_network", f"node/{node}",
+                                f"{len(origins)} unrelated slow services all run on {node}",
+                                [(f"slow with no slow callee: {', '.join(origins[:4])}", "get_alerts()"),
+                                 (f"their pods all run on {node}", reads.pods_label())],
+                                [("node_network_delay", 0.75), ("node_network_packet_loss", 0.5)],
+                                reads.label("get_metrics", target=node)))
+    elif len(slow) >= 2 and len(origins) != 1:
         nodes = Counter(p.node for p in reads.pods() if p.workload in slow and p.node)
         if nodes:
             node, count = nodes.most_common(1)[0]

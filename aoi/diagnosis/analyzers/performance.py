@@ -2,7 +2,8 @@
 
 Kubernetes behaviour encoded here (the kubelet enforces a container's CPU limit through CFS quotas): latency
 injected into one service (pod network delay) makes that service slow and every caller on the path inherits the
-delay, so the origin is the slowest service none of whose own callees is slow; CPU saturation also slows the
+delay, so the origin is the slowest service none of whose own callees is slow. Several such origins at once,
+all on one node, point at that node's network instead (see the infrastructure analyzer). CPU saturation also slows the
 service, but its CPU sits at its limit and the kernel throttles it (CFS throttling), which a network delay never
 does.
 """
@@ -29,13 +30,10 @@ def slow_services(reads: Reads) -> list[Finding]:
                                                       for e in a.get("evidence") or [])}
     if not slow:
         return []
-    origins = []
-    callees_of: dict[str, set[str]] = {}
-    for name in slow:
-        deps = reads.dependencies(name) or {}
-        callees_of[name] = {str(d) for d in _names(deps.get("downstream")) if str(d) in services}
-        if not callees_of[name] & set(slow):
-            origins.append(name)
+    callees_of = slow_callees(reads, slow)
+    origins = [name for name in slow if not callees_of[name] & set(slow)]
+    if len(origins) >= 2 and origins_share_a_node(reads, origins):
+        return []  # independent services slow together on one node: the node analyzer's finding
     findings = []
     for name in origins or list(slow):
         evidence = [(e, "get_alerts()") for e in slow[name][:2]]
@@ -55,6 +53,22 @@ def slow_services(reads: Reads) -> list[Finding]:
         findings.append(finding("slow_services", service_object(name), symptom, evidence, candidates,
                                 reads.label("get_metrics", target=name)))
     return findings
+
+
+def slow_callees(reads: Reads, slow: dict[str, Any] | set[str]) -> dict[str, set[str]]:
+    """Each slow service's callees (`get_service_dependencies` downstream) among the app's services."""
+    services = set(reads.services())
+    callees_of = {}
+    for name in slow:
+        deps = reads.dependencies(name) or {}
+        callees_of[name] = {str(d) for d in _names(deps.get("downstream")) if str(d) in services}
+    return callees_of
+
+
+def origins_share_a_node(reads: Reads, origins: list[str]) -> str:
+    """The node every pod of these services runs on ("" if they are spread over several)."""
+    nodes = {p.node for p in reads.pods() if p.workload in origins and p.node}
+    return nodes.pop() if len(nodes) == 1 else ""
 
 
 def _names(value: Any) -> list[str]:

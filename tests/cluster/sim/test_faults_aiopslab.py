@@ -105,6 +105,16 @@ def _waiting(state: SimState, component: str) -> set[str]:
     return {(s.get("state") or {}).get("waiting", {}).get("reason") for s in _statuses(state, component)} - {None}
 
 
+def _crash_looping(state: SimState, component: str) -> bool:
+    """Every container of the component is in a restart cycle: waiting in CrashLoopBackOff, or just started again
+    after a crash (the kubelet restarts a container at once while it lived longer than its back-off)."""
+    statuses = _statuses(state, component)
+    return bool(statuses) and all(
+        (s.get("state") or {}).get("waiting", {}).get("reason") == "CrashLoopBackOff"
+        or ("running" in (s.get("state") or {}) and (s.get("lastState") or {}).get("terminated"))
+        for s in statuses)
+
+
 def _restarts(state: SimState, component: str) -> int:
     return max([s["restartCount"] for s in _statuses(state, component)] or [0])
 
@@ -168,7 +178,7 @@ def _evidence(family: str, target: str) -> Evidence:
         }
     if family == "auth_miss_mongodb":
         return {
-            "client crash-loops": lambda s: _waiting(s, "url-shorten-service") == {"CrashLoopBackOff"}
+            "client crash-loops": lambda s: _crash_looping(s, "url-shorten-service")
             and _restarts(s, "url-shorten-service") >= 3,
             "client logs the TLS refusal": lambda s: _logs(s, "url-shorten-service", "No suitable servers found") >= 3,
             "BackOff events for the client": lambda s: bool(_events(s, "BackOff", "url-shorten-service")),
@@ -179,7 +189,7 @@ def _evidence(family: str, target: str) -> Evidence:
         panic = (f"panic: not authorized on {client}-db" if family == "revoke_auth_mongodb"
                  else "panic: server returned error on SASL authentication step: Authentication failed.")
         return {
-            "client crash-loops": lambda s: _waiting(s, client) == {"CrashLoopBackOff"} and _restarts(s, client) >= 3,
+            "client crash-loops": lambda s: _crash_looping(s, client) and _restarts(s, client) >= 3,
             "client panics at startup": lambda s: _logs(s, client, panic) >= 3,
             "search logs failed calls": lambda s: _logs(s, "search", f"{client.capitalize()}/") >= 6,
             "search fails every request": lambda s: _mean(s, "search", "error_rate") == 1.0,
@@ -187,7 +197,7 @@ def _evidence(family: str, target: str) -> Evidence:
     if family == "misconfig_app_hotel_res":
         return {
             "geo runs the app3 image": lambda s: {c["image"] for c in _statuses(s, "geo")} == {"yinfangchen/geo:app3"},
-            "geo crash-loops": lambda s: _waiting(s, "geo") == {"CrashLoopBackOff"} and _restarts(s, "geo") >= 3,
+            "geo crash-loops": lambda s: _crash_looping(s, "geo") and _restarts(s, "geo") >= 3,
             "geo dials the wrong MongoDB port": lambda s: _logs(s, "geo", "New session to mongodb-geo:27777",
                                                                 errors_only=False) >= 3
             and _logs(s, "geo", "panic: no reachable servers") >= 3,
@@ -240,7 +250,7 @@ def _evidence(family: str, target: str) -> Evidence:
             "FailedBinding on the claims": lambda s: len(_events(s, "FailedBinding", "", "no persistent volumes")) == 6,
             "mongodb pods unschedulable": lambda s: bool(_events(s, "FailedScheduling", "mongodb-geo",
                                                                  "unbound immediate PersistentVolumeClaims")),
-            "geo crash-loops": lambda s: _waiting(s, "geo") == {"CrashLoopBackOff"},
+            "geo crash-loops": lambda s: _crash_looping(s, "geo"),
         }
     if family == "wrong_bin_usage":
         return {
@@ -266,7 +276,7 @@ def _flag_evidence(family: str) -> Evidence:
         "image_slow_load": {"frontend-proxy slows down": lambda s: _mean(s, "frontend-proxy", "p50_ms") > 2000},
         "kafka_queue_problems": {
             "kafka runs out of memory": lambda s: (137, "OOMKilled") in _last_exit(s, "kafka"),
-            "kafka crash-loops": lambda s: _waiting(s, "kafka") == {"CrashLoopBackOff"},
+            "kafka crash-loops": lambda s: _crash_looping(s, "kafka"),
             "checkout logs failed publishes": lambda s: _logs(s, "checkout", "orders publish failed") >= 1},
         "loadgenerator_flood_homepage": {
             "entry traffic quadruples": lambda s: _mean(s, "frontend-proxy", "request_rate") > 100},

@@ -4,6 +4,7 @@ none of it, the documented fix makes the fault's predicate true and a plausible 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -94,6 +95,20 @@ def metric_above(component: str, metric: str, threshold: float) -> Check:
     def check(state: SimState) -> bool:
         window = state.telemetry.window(f"{NS}/{component}", metric, state.clock.tick - 4)
         return bool(window) and sum(v for _, v in window) / len(window) > threshold
+    return check
+
+
+def metric_below(component: str, metric: str, threshold: float) -> Check:
+    def check(state: SimState) -> bool:
+        window = state.telemetry.window(f"{NS}/{component}", metric, state.clock.tick - 4)
+        return bool(window) and sum(v for _, v in window) / len(window) < threshold
+    return check
+
+
+def node_retransmitting(node: str) -> Check:
+    def check(state: SimState) -> bool:
+        window = state.telemetry.window(f"node/{node}", "tcp_retransmits", state.clock.tick - 4)
+        return bool(window) and min(v for _, v in window) > 1
     return check
 
 
@@ -231,11 +246,15 @@ EVIDENCE: dict[str, list[Check]] = {
         metric_above("frontend", "p50_ms", HEALTHY_P50_MS)],
     "pod_network_delay": [metric_above("frontend", "p50_ms", 1.5 * HEALTHY_P50_MS)],
     "node_network_delay": [metric_above("frontend", "p50_ms", 40 * HEALTHY_P50_MS)],
+    # Lost segments are retransmitted: slower answers and a retransmitting node, hardly any failed request.
     "node_network_packet_loss": [
-        metric_above("frontend", "p50_ms", 5 * HEALTHY_P50_MS), error_log("frontend", "context deadline exceeded")],
+        metric_above("frontend", "p50_ms", 5 * HEALTHY_P50_MS), node_retransmitting("worker-01")],
+    # The old pods cannot be stopped and their replacements, placed before the node went NotReady, get no sandbox.
     "containerd_unavailable": [
-        node_condition("worker-01", "False", "container runtime is down, PLEG is not healthy"),
-        event("NodeNotReady", "Node is not ready", about="productcatalogservice"),
+        node_condition("worker-01", "False", "container runtime is down"),
+        event("FailedCreatePodSandBox", "dial unix /run/containerd/containerd.sock: connect: connection refused",
+              about="productcatalogservice"),
+        waiting("productcatalogservice", "ContainerCreating"),
         no_ready_endpoints("productcatalogservice"), error_log("frontend", "could not retrieve products")],
     "kubelet_unavailable": [
         node_condition("worker-01", "Unknown", "Kubelet stopped posting node status."),
@@ -309,6 +328,85 @@ def test_an_injected_root_cause_shows_its_evidence_and_the_healthy_cluster_shows
     assert [i for i, check in enumerate(checks) if not check(cluster.engine.state)] == []
     assert [i for i, check in enumerate(checks) if check(healthy.engine.state)] == []
     assert not fault.is_mitigated(cluster.engine)
+
+
+def _alerts(cluster: SimCluster) -> dict[str, list[str]]:
+    return {a["name"]: [e.split(" |")[0] for e in a["evidence"]] for a in cluster.alerts().get("alerts", [])}
+
+
+def test_packet_loss_slows_calls_and_retransmits_on_its_node_but_hardly_fails_a_request() -> None:
+    cluster, _ = injected("node_network_packet_loss")
+    assert metric_below("frontend", "error_rate", 0.05)(cluster.engine.state)
+    alerts = _alerts(cluster)
+    assert alerts["worker-01"] == ["NETWORK_QUALITY_DEGRADED [TCP Retransmission]"]
+    assert "LATENCY_DEGRADATION [Slow Response]" in alerts["frontend"]
+    assert not any("ERROR_SPIKE [Success Rate Drop]" in evidence for evidence in alerts.values())
+
+
+def test_a_delayed_pod_network_shows_in_the_latency_its_callers_see_and_the_alert_outlasts_an_hour() -> None:
+    cluster, _ = injected("pod_network_delay")
+    assert _alerts(cluster) == {"adservice": ["LATENCY_DEGRADATION [Slow Response]"]}
+    cluster.tick(720)
+    assert _alerts(cluster) == {"adservice": ["LATENCY_DEGRADATION [Slow Response]"]}
+
+
+def test_a_cpu_stressor_shows_as_throttling_at_the_limit() -> None:
+    cluster, _ = injected("pod_cpu_overload")
+    assert "CPU_SATURATION [Throttling]" in _alerts(cluster)["adservice"]
+
+
+def test_a_delayed_node_slows_the_closed_loop_load_everywhere() -> None:
+    cluster, _ = injected("node_network_delay")
+    alerts = _alerts(cluster)
+    assert "THROUGHPUT_DROP [RPS]" in alerts["frontend"]
+    assert all("TRAFFIC_ANOMALY [Network Drop]" in evidence for evidence in alerts.values())
+
+
+def test_a_workload_manifest_declares_its_volume_and_claim_so_claim_faults_differ_on_the_manifest() -> None:
+    kinds = re.compile(r"^kind: (\S+)", re.M)
+    modes, _ = injected("pvc_access_mode_mismatch")
+    manifest = modes.app_manifest("redis-cart", NS)
+    assert kinds.findall(manifest) == ["PersistentVolume", "PersistentVolumeClaim", "Deployment", "Service"]
+    assert "- ReadWriteMany" in manifest and "- ReadWriteOnce" in manifest
+    capacity, _ = injected("pvc_capacity_mismatch")
+    assert "storage: 20Gi" in capacity.app_manifest("redis-cart", NS)
+    assert "PersistentVolume" not in capacity.app_manifest("adservice", NS)
+
+
+def test_a_stopped_kube_proxy_fails_service_traffic_from_its_node_only() -> None:
+    cluster, _ = injected("kube_proxy_unavailable")
+    answer = cluster.check_connectivity("cartservice", 7070, NS)
+    assert answer.startswith("Connection Failed from worker-02: dial tcp ")
+    assert answer.endswith("i/o timeout (succeeded from worker-01, worker-03)")
+
+
+def test_a_stopped_runtime_strands_the_old_pods_and_the_node_reports_pleg_after_three_minutes() -> None:
+    cluster, _ = injected("containerd_unavailable")
+    state = cluster.engine.state
+    stranded = [p for p in state.store.list("Pod", NS) if p["spec"].get("nodeName") == "worker-01"
+                and p["metadata"].get("deletionTimestamp")]
+    assert stranded  # nothing can stop their containers: they stay Terminating
+    cluster.tick(24)
+    ready = next(c for c in state.store.get("Node", None, "worker-01")["status"]["conditions"] if c["type"] == "Ready")
+    assert "PLEG is not healthy: pleg was last seen active 4m" in ready["message"]
+    assert {t["key"] for t in state.store.get("Node", None, "worker-01")["spec"]["taints"]} == {
+        "node.kubernetes.io/not-ready"}
+
+
+def test_a_liveness_kill_restarts_at_once_until_the_back_off_outgrows_the_container() -> None:
+    """kubelet back-off: a container that lived longer than the current back-off starts again immediately."""
+    cluster = SimCluster(APP, seed=0)
+    cluster.inject("liveness_probe_incorrect_port")
+    cluster.tick(18)  # 90 s: killed twice, each time started again at once, serving (READY) in between
+    (status,) = _statuses(cluster.engine.state, "adservice")
+    assert "running" in status["state"] and status["ready"] and status["restartCount"] == 2
+    assert status["lastState"]["terminated"]["exitCode"] == 143
+    seen = set()
+    for _ in range(60):
+        cluster.tick()
+        (status,) = _statuses(cluster.engine.state, "adservice")
+        seen.add((status["state"].get("waiting") or {}).get("reason", "running"))
+    assert seen == {"running", "CrashLoopBackOff"}
 
 
 @pytest.mark.parametrize("family", sorted(K8S_FAULTS))

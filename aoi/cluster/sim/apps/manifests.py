@@ -178,6 +178,6 @@ def _probe(comp: Component) -> dict[str, Any]:
         action = {"httpGet": {"path": comp.probe_path, "port": port, "scheme": "HTTP"}}
     else:
         action = {"tcpSocket": {"port": port}}
-    return {**action, "initialDelaySeconds": max(5, comp.startup_seconds + 5), "periodSeconds": 5,
+    return {**action, "initialDelaySeconds": max(5, comp.startup_seconds + 5), "periodSeconds": 10,
             "timeoutSeconds": 1, "successThreshold": 1,
             "failureThreshold": 3}

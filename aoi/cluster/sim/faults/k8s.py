@@ -985,7 +985,14 @@ class ContainerdUnavailable(NodeDaemonFault):
     family = "containerd_unavailable"
     daemon = "containerd"
     wrong_daemon = "kubelet"
-    description = "containerd stopped on a worker: PLEG unhealthy, the node goes NotReady, its pods lose readiness."
+    description = ("containerd stopped on a worker, then its pods restarted: the old ones cannot be stopped (stuck "
+                   "Terminating), replacements placed there before the node goes NotReady cannot get a sandbox "
+                   "(FailedCreatePodSandBox on the runtime socket, stuck ContainerCreating).")
+
+    def inject(self, engine: Engine) -> None:
+        super().inject(engine)
+        for pod in _pods_on(engine, self.target):  # as the benchmark re-applies the workloads after a node fault
+            mark_deleted(engine.state, pod)
 
 
 class KubeletUnavailable(NodeDaemonFault):
