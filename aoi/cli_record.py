@@ -60,7 +60,8 @@ def sim_record(app: str | None, family: str | None, target: str | None, seed: in
             raise click.BadParameter(str(exc.args[0]), param_hint="--faults") from exc
         except FileExistsError as exc:
             raise click.ClickException(str(exc)) from exc
-        click.echo(f"recorded {len(cases)} case{'s' if len(cases) != 1 else ''} under {out} (labels in {out / 'labels.json'})")
+        plural = "s" if len(cases) != 1 else ""
+        click.echo(f"recorded {len(cases)} case{plural} under {out} (labels in {out / 'labels.json'})")
         return
     if app is None or family is None:
         raise click.UsageError("give --app and --fault (one incident), or --many (a set)")

@@ -14,8 +14,9 @@ benchmark's collector asked of its real cluster, and writes each answer under th
   `collection_timestamp` (the simulated clock). An empty table is recorded as `""`, as kubectl's stdout was
   upstream (it prints `No resources found` on stderr); a call the simulator refuses is left out, as upstream
   left out calls on missing objects.
-* `raw_data/alert.json` (the alerts), `raw_data/logs.json` (the last `LOG_LINES` lines of each workload's current
-  container; `[]` when it never started) and `raw_data/metrics.csv` (the last `METRIC_ROWS` 5-s samples of each
+* `raw_data/alert.json` (the alerts), `raw_data/logs.json` (the last `LOG_LINES` lines of each workload's
+  container: the current one, or while it waits to restart the one that last ran, as `kubectl logs` prints; `[]`
+  when none ever ran) and `raw_data/metrics.csv` (the last `METRIC_ROWS` 5-s samples of each
   workload under the benchmark's column names: `cpu` in cores, `mem` in bytes, `rps`, `success_rate`,
   `p50latency`, `p95latency`; the simulator has no CFS, network or node series, so those columns are absent
   rather than invented).
@@ -35,7 +36,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,10 +147,8 @@ def tool_cache(cluster: SimCluster) -> dict[str, Any]:
     workloads = list(cluster.services(ns))
 
     def put(key: str, read: Callable[[], Any]) -> None:
-        try:
+        with suppress(ClusterError):
             cache[key] = read()
-        except ClusterError:
-            pass
 
     def table(resource_type: str, name: str = "", namespace: str = ns, **variant: Any) -> None:
         put(tool_key("GetResources", resource_type=resource_type, name=name, namespace=namespace, **variant),
