@@ -544,6 +544,10 @@ from aoi.cli_serve import sim_serve  # noqa: E402
 
 sim.add_command(sim_serve)
 
+from aoi.cli_record import sim_record  # noqa: E402
+
+sim.add_command(sim_record)
+
 from aoi.cli_evolve import evolve  # noqa: E402
 
 main.add_command(evolve)
