@@ -138,7 +138,8 @@ def main() -> None:
         if len(values) < 2:
             return str(values)
         q = statistics.quantiles(values, n=4)
-        return f"n={len(values)} min={min(values):.1f} q1={q[0]:.1f} median={q[1]:.1f} q3={q[2]:.1f} max={max(values):.1f}"
+        return (f"n={len(values)} min={min(values):.1f} q1={q[0]:.1f} median={q[1]:.1f} q3={q[2]:.1f} "
+                f"max={max(values):.1f}")
 
     n = len(cases)
     print(f"cases: {n}")
@@ -147,7 +148,8 @@ def main() -> None:
           f"{sorted(set(cut_lengths))}")
     print(f"oldest LAST SEEN per events table (min): {quartiles(oldest)}")
     print(f"LAST SEEN of warning rows (min): {quartiles(warn_ages)}")
-    print(f"warning objects not about the faulted service, per service-fault case with events: {quartiles(stale_objects)}"
+    print(f"warning objects not about the faulted service, per service-fault case with events: "
+          f"{quartiles(stale_objects)}"
           f" (cases with any: {sum(1 for v in stale_objects if v)}/{service_cases})")
     print(f"warning objects (pods, replicasets) that no longer exist, per case with events: {quartiles(gone_objects)}"
           f" (cases with any: {sum(1 for v in gone_objects if v)}/{with_events})")

@@ -72,10 +72,12 @@ class SimSpec:
     target: str | None = None
     seed: int = 0
     ticks_after_fault: int = 24
+    clean: bool = False
+    """Without the background noise of a real cluster (`aoi.cluster.sim.noise`)."""
 
     @property
     def name(self) -> str:
-        parts = [self.app, self.fault or "healthy", self.target or "", str(self.seed)]
+        parts = [self.app, self.fault or "healthy", self.target or "", str(self.seed), "clean" if self.clean else ""]
         return "-".join(p for p in parts if p)
 
 
@@ -132,7 +134,7 @@ class SimSession:
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError) as exc:
                 raise ClusterError(f"simulated cluster state at {self.path} is unreadable ({exc}); delete it to "
                                    f"start the scenario again") from exc
-        cluster = SimCluster(self.spec.app, self.spec.seed)
+        cluster = SimCluster(self.spec.app, self.spec.seed, noise=not self.spec.clean)
         if self.spec.fault:
             cluster.inject(self.spec.fault, self.spec.target)
             cluster.tick(self.spec.ticks_after_fault)
