@@ -1,8 +1,9 @@
 """Cluster specs as written on the command line and in IDE configs.
 
 * `sim:APP` — the embedded simulator running APP, healthy;
-* `sim:APP/FAULT?seed=N&target=COMPONENT&ticks=T&clean=1` — with a fault from the library injected (`clean=1`: without
-  the background noise of a real cluster, see `aoi.cluster.sim.noise`);
+* `sim:APP/FAULT?seed=N&target=COMPONENT&ticks=T&clean=1` — with a fault from the library injected, observed T ticks
+  later (default: a time drawn from the seed as `aoi.cluster.sim.noise` measured it; 24 ticks with `clean=1`, which
+  also leaves out the rest of a real cluster's background noise);
 * `kube:CONTEXT[/NAMESPACE][?kubeconfig=PATH&config=PATH]` — a live cluster (`parse_kube_spec`);
 * `replay:PATH` — a frozen snapshot: one Cloud-OpsBench case folder (`parse_replay_spec`).
 """
@@ -55,10 +56,11 @@ def parse_sim_spec(text: str) -> SimSpec:
     if clean not in ("0", "1"):
         raise InvalidArgumentError(f"clean must be 0 or 1 in {text[:200]!r}")
     try:
-        seed, ticks = int(str(params.get("seed", 0))[:12]), int(str(params.get("ticks", 24))[:12])
+        seed = int(str(params.get("seed", 0))[:12])
+        ticks = int(str(params["ticks"])[:12]) if "ticks" in params else None
     except ValueError as exc:
         raise InvalidArgumentError(f"seed and ticks must be integers in {text[:200]!r}") from exc
-    if not 0 <= seed <= MAX_SEED or not 0 <= ticks <= MAX_TICKS:
+    if not 0 <= seed <= MAX_SEED or not 0 <= (ticks or 0) <= MAX_TICKS:
         raise InvalidArgumentError(f"seed must be in 0..{MAX_SEED} and ticks in 0..{MAX_TICKS}")
     target = params.get("target")
     if target is not None and not _OBJECT_NAME.fullmatch(target):

@@ -2,8 +2,9 @@
 
 A real cluster under diagnosis is not clean: earlier incidents left warning events behind, about pods and
 ReplicaSets that have since been replaced; the cluster and its nodes are months old; Service addresses are
-scattered over the service CIDR; some alert rules were never set up or never fire. This module adds that history
-and shape as *state* — Event objects in the store, creation timestamps, the allocator's next address, the set of
+scattered over the service CIDR; some alert rules were never set up or never fire; and nobody looks at it exactly
+two minutes after the fault (a `sim:` spec without `ticks` is observed `injection_ticks` later). This module adds
+that history and shape as *state* — Event objects in the store, creation timestamps, the allocator's next address, the set of
 alert rules that are on (in `SimState.extra`) — so snapshots capture it, the event TTL ages it out like any other
 event, and nothing is attached to a fault. A fault, its ground truth and its mitigation predicate never read it.
 
@@ -25,7 +26,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aoi.cluster.sim.apps.manifests import app_objects
-from aoi.cluster.sim.clock import rfc3339
+from aoi.cluster.sim.clock import TICK_SECONDS, rfc3339
 from aoi.cluster.sim.scheduler import unschedulable_message
 from aoi.cluster.sim.store import NAME_ALPHABET
 
@@ -51,6 +52,9 @@ class NoiseProfile:
     stale_last_seen_min: FiveNumbers = (0, 3.2, 12.5, 24, 61)
     """LAST SEEN of the warning rows of the events listings, minutes (n=478 rows in 19 listings). Nothing is older
     than the API server's one-hour event TTL (plus the expiry sweep's lag)."""
+    injection_age_min: FiveNumbers = (0.5, 1.0, 1.5, 1.8, 6.1)
+    """Time from the fault to the snapshot, minutes: the AGE of the youngest pod (n=30; the benchmark re-applies
+    the app with the fault, so every pod is about that old)."""
     node_age_days: FiveNumbers = (91, 92, 105.5, 136, 159)
     """AGE of the nodes (n=120 rows, 4 per recording)."""
     alert_rule_on: tuple[tuple[str, float], ...] = (
@@ -75,6 +79,11 @@ def draw(rng: random.Random, five: FiveNumbers) -> float:
 def alert_rules_off(rng: random.Random, profile: NoiseProfile) -> list[str]:
     """The alert rules this cluster's monitoring lacks (drawn once, when the cluster is built)."""
     return [rule for rule, chance in profile.alert_rule_on if rng.random() >= chance]
+
+
+def injection_ticks(rng: random.Random, profile: NoiseProfile) -> int:
+    """Ticks between injecting a fault and the first look at the cluster."""
+    return max(1, round(draw(rng, profile.injection_age_min) * 60 / TICK_SECONDS))
 
 
 def cluster_age(rng: random.Random, profile: NoiseProfile) -> timedelta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -11,8 +12,10 @@ from hypothesis import strategies as st
 
 from aoi.cluster.interface import InvalidArgumentError
 from aoi.cluster.sim.cluster import SimCluster
+from aoi.cluster.sim.engine import WARMUP_TICKS
 from aoi.cluster.sim.faults.k8s import K8S_FAULTS
 from aoi.cluster.sim.noise import DEV_PROFILE, draw
+from aoi.cluster.sim.session import SimSession
 from aoi.cluster.spec import parse_sim_spec
 
 CLEAN_DIGESTS = {
@@ -133,3 +136,16 @@ def test_the_sim_spec_takes_clean_as_0_or_1() -> None:
     assert parse_sim_spec("sim:online-boutique?clean=1").name != parse_sim_spec("sim:online-boutique").name
     with pytest.raises(InvalidArgumentError, match="clean must be 0 or 1"):
         parse_sim_spec("sim:online-boutique?clean=yes")
+
+
+def test_a_sim_spec_without_ticks_is_observed_a_measured_time_after_the_fault(tmp_path: Path) -> None:
+    def tick_of(text: str) -> int:
+        session = SimSession(parse_sim_spec(text), path=tmp_path / f"{len(text)}.state", realtime=False)
+        with session.cluster(save=False) as cluster:
+            return cluster.engine.state.clock.tick - WARMUP_TICKS
+
+    assert tick_of("sim:online-boutique/oom_killed?clean=1") == 24
+    assert tick_of("sim:online-boutique/oom_killed?ticks=7") == 7
+    low, high = DEV_PROFILE.injection_age_min[0] * 12, DEV_PROFILE.injection_age_min[-1] * 12
+    drawn = {tick_of(f"sim:online-boutique/oom_killed?seed={seed}") for seed in range(4)}
+    assert all(low <= t <= high for t in drawn) and len(drawn) > 1
