@@ -6,7 +6,8 @@ scattered over the service CIDR; some alert rules were never set up or never fir
 two minutes after the fault (a `sim:` spec without `ticks` is observed `injection_ticks` later). This module adds
 that history and shape as *state* — Event objects in the store, creation timestamps, the allocator's next
 address, the set of alert rules that are off (in `SimState.extra`) — so snapshots capture it, the event TTL ages
-it out like any other event, and nothing is attached to a fault. A fault, its ground truth and its mitigation predicate never read it.
+it out like any other event, and nothing is attached to a fault. A fault, its ground truth and its mitigation
+predicate never read it.
 
 `NoiseProfile` holds the rates, measured on the Cloud-OpsBench dev recordings by `benchmarks/noise_profile.py`;
 `Engine(..., noise=None)` (`SimCluster(..., noise=False)`, `sim:APP?clean=1`, `--clean`) builds today's clean
