@@ -95,7 +95,8 @@ def test_expert_mitigates_through_the_approval_path(aoi_home: Path, cluster: str
 
 
 def test_automatic_approval_declines_a_fix_no_diagnosis_backs(aoi_home: Path) -> None:
-    result, store = _run(aoi_home, "sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-rate&clean=1", "mitigation")
+    result, store = _run(aoi_home, "sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-rate&clean=1",
+                         "mitigation")
     assert result.writes == [] and "unbacked_write" in result.flags and _audit_rows(aoi_home) == 0
     approvals = store.approvals("t1")
     assert approvals and all(a["decision"] == "reject" and "no diagnosis backs" in a["reason"] for a in approvals)
