@@ -109,16 +109,19 @@ def sim_faults(app: str | None, as_json: bool) -> None:
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed: same seed, same output.")
 @click.option("--ticks", default=24, show_default=True, type=click.IntRange(1, 720),
               help="Ticks (5 s each) to run after injecting the fault.")
+@click.option("--clean", is_flag=True, help="Without the background of a real cluster (earlier incidents' events, "
+              "ages, missing alert rules).")
 @click.option("--json", "as_json", is_flag=True, help="Print {ground_truth, evidence, ...} as JSON.")
-def sim_show(app: str, family: str, target: str | None, seed: int, ticks: int, as_json: bool) -> None:
+def sim_show(app: str, family: str, target: str | None, seed: int, ticks: int, clean: bool, as_json: bool) -> None:
     """Inject a fault into the simulated app and show the incident as a human first sees it.
 
     \b
     Examples:
       aoi sim show --app online-boutique --fault oom_killed --seed 1
       aoi sim show --app social-network --fault k8s_target_port-misconfig --target text-service --json
+      aoi sim show --app online-boutique --fault oom_killed --clean
     """
-    click.echo(_show(app, family, target, seed, ticks, as_json), nl=False)
+    click.echo(_show(app, family, target, seed, ticks, as_json, clean=clean), nl=False)
 
 
 @main.command()
@@ -514,7 +517,8 @@ def _audit_log(db: Path | None) -> AuditLog:
         raise click.ClickException(f"{exc}; run `aoi audit verify`") from exc
 
 
-def _show(app: str, family: str, target: str | None, seed: int, ticks: int, as_json: bool) -> str:
+def _show(app: str, family: str, target: str | None, seed: int, ticks: int, as_json: bool, *,
+          clean: bool = False) -> str:
     from aoi.cluster.sim.cluster import SimCluster
     from aoi.cluster.sim.faults import FAULTS
     from aoi.cluster.sim.incident import incident_evidence, render_incident
@@ -522,7 +526,7 @@ def _show(app: str, family: str, target: str | None, seed: int, ticks: int, as_j
     if family not in FAULTS:
         raise click.BadParameter(f"unknown fault {family!r}; see `aoi sim faults` (e.g. {', '.join(sorted(FAULTS)[:4])}"
                                  ", ...)", param_hint="--fault")
-    cluster = SimCluster(app, seed)
+    cluster = SimCluster(app, seed, noise=not clean)
     try:
         fault = cluster.inject(family, target)
     except ValueError as exc:

@@ -17,11 +17,13 @@ from aoi.cluster.sim.apps.catalog import APPS
 @click.option("--fault", default=None, help="Fault family to inject (see `aoi sim faults`); healthy without.")
 @click.option("--target", default=None, help="Component the fault targets (default: the fault's own).")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--clean", is_flag=True, help="Without the background of a real cluster (earlier incidents' events, "
+              "ages, missing alert rules).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
 @click.option("--kubeconfig-out", "kubeconfig_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the kubeconfig (default: beside the simulator state in $AOI_HOME/sim).")
-def sim_serve(app: str, fault: str | None, target: str | None, seed: int, host: str, port: int,
+def sim_serve(app: str, fault: str | None, target: str | None, seed: int, clean: bool, host: str, port: int,
               kubeconfig_out: Path | None) -> None:
     """Serve the simulated cluster to kubectl, the `kubernetes` client, Prometheus and Jaeger clients.
 
@@ -36,7 +38,8 @@ def sim_serve(app: str, fault: str | None, target: str | None, seed: int, host: 
     from aoi.cluster.interface import ClusterError
     from aoi.cluster.serve import serve_cluster
 
-    query = "&".join(f"{k}={v}" for k, v in (("seed", seed), ("target", target)) if v is not None)
+    query = "&".join(f"{k}={v}" for k, v in (("seed", seed), ("target", target), ("clean", 1 if clean else None))
+                     if v is not None)
     spec = f"sim:{app}{'/' + fault if fault else ''}?{query}"
     try:
         served = serve_cluster(spec, host=host, port=port, kubeconfig_path=kubeconfig_out)

@@ -3,8 +3,9 @@ right (root cause, fault object) ranked first, or in the top 3? Prints one line 
 
 The faults' ground truth is read here, by the benchmark, after triage has run on the read-only view; triage never
 sees it. A benchmark, not a test: it prints numbers.
+Clusters carry a real one's background noise (`aoi.cluster.sim.noise`) unless `--clean`.
 Run: .venv/bin/python benchmarks/triage_accuracy.py [--apps online-boutique,hotel-reservation] [--seeds 3]
-     [--ticks 24]
+     [--ticks 24] [--clean]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def main() -> None:
     parser.add_argument("--apps", default=",".join(APPS), help="comma-separated apps (default: all)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 per (fault, app)")
     parser.add_argument("--ticks", type=int, default=24, help="simulated ticks between the fault and triage")
+    parser.add_argument("--clean", action="store_true", help="clusters without background noise")
     args = parser.parse_args()
     first = top3 = runs = 0
     misses_by_category: Counter[str] = Counter()
@@ -35,7 +37,7 @@ def main() -> None:
             if app not in cls.apps:
                 continue
             for seed in range(args.seeds):
-                cluster = SimCluster(app, seed=seed)
+                cluster = SimCluster(app, seed=seed, noise=not args.clean)
                 fault = cluster.inject(family)
                 cluster.tick(args.ticks)
                 report = triage(ReadOnlyView(cluster), cluster.namespace)

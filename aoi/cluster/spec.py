@@ -1,7 +1,9 @@
 """Cluster specs as written on the command line and in IDE configs.
 
 * `sim:APP` — the embedded simulator running APP, healthy;
-* `sim:APP/FAULT?seed=N&target=COMPONENT&ticks=T` — with a fault from the library injected;
+* `sim:APP/FAULT?seed=N&target=COMPONENT&ticks=T&clean=1` — with a fault from the library injected, observed T ticks
+  later (default: a time drawn from the seed as `aoi.cluster.sim.noise` measured it; 24 ticks with `clean=1`, which
+  also leaves out the rest of a real cluster's background noise);
 * `kube:CONTEXT[/NAMESPACE][?kubeconfig=PATH&config=PATH]` — a live cluster (`parse_kube_spec`);
 * `replay:PATH` — a frozen snapshot: one Cloud-OpsBench case folder (`parse_replay_spec`).
 """
@@ -30,7 +32,7 @@ _OBJECT_NAME = re.compile(r"[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?")
 
 
 def parse_sim_spec(text: str) -> SimSpec:
-    """Parse `sim:APP[/FAULT][?seed=N&target=C&ticks=T]`.
+    """Parse `sim:APP[/FAULT][?seed=N&target=C&ticks=T&clean=1]`.
 
     Raises:
         InvalidArgumentError: with the accepted forms and valid values.
@@ -46,15 +48,19 @@ def parse_sim_spec(text: str) -> SimSpec:
     if app not in APPS:
         raise InvalidArgumentError(f"unknown app {app!r} in {text!r}; apps: {', '.join(APPS)}")
     params = {k: v[-1] for k, v in parse_qs(query, strict_parsing=False).items()}
-    unknown = set(params) - {"seed", "target", "ticks"}
+    unknown = set(params) - {"seed", "target", "ticks", "clean"}
     if unknown:
         raise InvalidArgumentError(f"unknown option(s) {', '.join(sorted(unknown))} in {text!r}; "
-                                   f"options: seed, target, ticks")
+                                   f"options: seed, target, ticks, clean")
+    clean = params.get("clean", "0")
+    if clean not in ("0", "1"):
+        raise InvalidArgumentError(f"clean must be 0 or 1 in {text[:200]!r}")
     try:
-        seed, ticks = int(str(params.get("seed", 0))[:12]), int(str(params.get("ticks", 24))[:12])
+        seed = int(str(params.get("seed", 0))[:12])
+        ticks = int(str(params["ticks"])[:12]) if "ticks" in params else None
     except ValueError as exc:
         raise InvalidArgumentError(f"seed and ticks must be integers in {text[:200]!r}") from exc
-    if not 0 <= seed <= MAX_SEED or not 0 <= ticks <= MAX_TICKS:
+    if not 0 <= seed <= MAX_SEED or not 0 <= (ticks or 0) <= MAX_TICKS:
         raise InvalidArgumentError(f"seed must be in 0..{MAX_SEED} and ticks in 0..{MAX_TICKS}")
     target = params.get("target")
     if target is not None and not _OBJECT_NAME.fullmatch(target):
@@ -68,7 +74,7 @@ def parse_sim_spec(text: str) -> SimSpec:
         if app not in FAULTS[fault].apps:
             raise InvalidArgumentError(f"fault {fault!r} does not apply to {app}; apps: "
                                        f"{', '.join(FAULTS[fault].apps)}")
-    return SimSpec(app, fault or None, target, seed, ticks)
+    return SimSpec(app, fault or None, target, seed, ticks, clean=clean == "1")
 
 
 def parse_replay_spec(text: str) -> Path:

@@ -7,6 +7,7 @@ from typing import Any
 from aoi.cluster.sim.apps.model import AppSpec
 from aoi.cluster.sim.engine import WARMUP_TICKS, Engine
 from aoi.cluster.sim.faults import Fault, make_fault
+from aoi.cluster.sim.noise import DEV_PROFILE
 from aoi.cluster.sim.reader import SimReader
 from aoi.cluster.sim.writer import SimWriter
 
@@ -17,10 +18,15 @@ class SimCluster(SimReader, SimWriter):
     `SimCluster("online-boutique", seed=3)` deploys the app and runs it until it serves; `tick(n)` advances time;
     `snapshot()`/`restore()` capture and rewind the whole state (objects, runtime, datastores, telemetry, RNG).
     Hand `ReadOnlyView(cluster)` to code that must not write.
+
+    The cluster has a real one's background (`aoi.cluster.sim.noise`: earlier incidents' warning events, ages,
+    scattered addresses, alert rules that are missing), drawn from the seed; `noise=False` builds the clean
+    cluster, whose reads are those of the simulator before noise existed.
     """
 
-    def __init__(self, app: AppSpec | str, seed: int = 0, *, warmup_ticks: int = WARMUP_TICKS) -> None:
-        self.engine = Engine(app, seed, warmup_ticks=warmup_ticks)
+    def __init__(self, app: AppSpec | str, seed: int = 0, *, warmup_ticks: int = WARMUP_TICKS,
+                 noise: bool = True) -> None:
+        self.engine = Engine(app, seed, warmup_ticks=warmup_ticks, noise=DEV_PROFILE if noise else None)
 
     @property
     def app(self) -> AppSpec:

@@ -17,6 +17,7 @@ from aoi.cluster.sim.apps.model import AppSpec, Component
 from aoi.cluster.sim.clock import EPOCH, SimClock, rfc3339
 from aoi.cluster.sim.datastores import initial_datastores
 from aoi.cluster.sim.events import EventRecorder
+from aoi.cluster.sim.noise import NoiseProfile, add_history, alert_rules_off, cluster_age
 from aoi.cluster.sim.programs import ImageCatalog
 from aoi.cluster.sim.state import NodeAgents, SimState
 from aoi.cluster.sim.store import ObjectStore
@@ -34,9 +35,16 @@ def assign_cluster_ip(state: SimState, service: dict) -> None:
     """Give a new Service the next free address of the service CIDR (as the API server's allocator does)."""
     if service["spec"].get("clusterIP"):
         return
-    n = state.extra.get("service_ip", 10) + 1
-    state.extra["service_ip"] = n
-    service["spec"]["clusterIP"] = f"{state.app.service_cidr}.{n // 250}.{n % 250}"
+    if "service_ips" in state.extra:
+        # The API server's allocator picks a random free address of the CIDR (a noisy cluster allocates like it).
+        used = state.extra["service_ips"]
+        n = next(n for n in iter(lambda: state.rng.randint(256, 65_000), None) if n not in used and n % 256)
+        used.append(n)
+        service["spec"]["clusterIP"] = f"{state.app.service_cidr}.{n // 256}.{n % 256}"
+    else:
+        n = state.extra.get("service_ip", 10) + 1
+        state.extra["service_ip"] = n
+        service["spec"]["clusterIP"] = f"{state.app.service_cidr}.{n // 250}.{n % 250}"
     service["spec"]["clusterIPs"] = [service["spec"]["clusterIP"]]
 
 
@@ -51,7 +59,8 @@ def _depends_on_datastores(component: Component) -> bool:
 class Engine:
     """Owns the `SimState` and advances it."""
 
-    def __init__(self, app: AppSpec | str, seed: int = 0, *, warmup_ticks: int = WARMUP_TICKS) -> None:
+    def __init__(self, app: AppSpec | str, seed: int = 0, *, warmup_ticks: int = WARMUP_TICKS,
+                 noise: NoiseProfile | None = None) -> None:
         spec = get_app(app) if isinstance(app, str) else app
         clock = SimClock()
         rng = random.Random(seed)
@@ -61,13 +70,22 @@ class Engine:
         self.events = EventRecorder(self.state.store, clock)
         self.traffic = TrafficModel(self.state)
         self._second_wave: list[dict] = []
-        self._build()
+        self._build(noise)
         for _ in range(warmup_ticks):
             self.tick()
 
-    def _build(self) -> None:
+    def _build(self, profile: NoiseProfile | None) -> None:
+        """Deploy the app on a new cluster; with a noise profile, one with an age, a history and gaps in its
+        monitoring (drawn from the seeded RNG; without one, no draw is taken for it)."""
         state, store = self.state, self.state.store
-        old = rfc3339(EPOCH - CLUSTER_AGE)
+        age, namespace_age = CLUSTER_AGE, NAMESPACE_AGE
+        if profile is not None:
+            age = cluster_age(state.rng, profile)
+            namespace_age = age * state.rng.uniform(0.2, 0.9)
+            state.extra["service_ips"] = []
+            state.extra["ip_counter"] = {n.name: state.rng.randint(10, 120) for n in state.app.nodes}
+            state.extra["alert_rules_off"] = alert_rules_off(state.rng, profile)
+        old = rfc3339(EPOCH - age)
         for node_spec in state.app.nodes:
             node = node_object(node_spec, state.app.kubernetes_version)
             node["metadata"]["creationTimestamp"] = old
@@ -75,8 +93,8 @@ class Engine:
             state.nodes[node_spec.name] = NodeAgents(kube_scheduler=node_spec.role == "control-plane")
         for ns in ("default", "kube-system", state.app.namespace):
             store.create({"kind": "Namespace", "metadata": {
-                "name": ns, "creationTimestamp": rfc3339(EPOCH - (CLUSTER_AGE if ns != state.app.namespace
-                                                                   else NAMESPACE_AGE)),
+                "name": ns, "creationTimestamp": rfc3339(EPOCH - (age if ns != state.app.namespace
+                                                                   else namespace_age)),
                 "labels": {"kubernetes.io/metadata.name": ns}}, "spec": {"finalizers": ["kubernetes"]},
                 "status": {"phase": "Active"}})
         sc = storage_class()
@@ -85,7 +103,7 @@ class Engine:
         for obj in app_objects(state.app):
             if obj["kind"] in ("ServiceAccount", "ConfigMap") and obj["metadata"]["name"] in ("default",
                                                                                            "kube-root-ca.crt"):
-                obj["metadata"]["creationTimestamp"] = rfc3339(EPOCH - NAMESPACE_AGE)
+                obj["metadata"]["creationTimestamp"] = rfc3339(EPOCH - namespace_age)
             if obj["kind"] == "Service":
                 assign_cluster_ip(state, obj)
             if obj["kind"] == "Deployment" and _depends_on_datastores(spec_of(state.app, obj)):
@@ -94,6 +112,8 @@ class Engine:
                 continue
             store.create(obj)
         initial_datastores(state)
+        if profile is not None:
+            add_history(self, profile)
 
     def _deploy_second_wave(self) -> None:
         """Services that connect to a datastore at start are deployed once the datastores serve — as an operator

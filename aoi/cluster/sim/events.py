@@ -51,6 +51,15 @@ class EventRecorder:
                 combined.update(message=message, lastTimestamp=now, count=combined["count"] + 1)
                 self._store.touch(combined)
                 return
+        self.record(obj, reason, message, type_=type_, component=component, host=host, field_path=field_path,
+                    first=now, last=now)
+
+    def record(self, obj: dict[str, Any], reason: str, message: str, *, type_: str, component: str,
+               host: str | None, field_path: str | None, first: str, last: str, count: int = 1) -> None:
+        """Store one Event as the API server holds it, with the given times and count (no deduplication):
+        `emit` for what happens now, and the cluster's history for what happened before the simulation."""
+        meta = obj["metadata"]
+        namespace = meta.get("namespace") or "default"
         involved = {"kind": obj["kind"], "namespace": namespace, "name": meta["name"], "uid": meta.get("uid", ""),
                     "apiVersion": obj.get("apiVersion", "v1"), "resourceVersion": meta.get("resourceVersion", "")}
         if field_path:
@@ -63,7 +72,7 @@ class EventRecorder:
             # Like the real event recorder: object name + hex nanoseconds, so names sort in creation order.
             "metadata": {"name": f"{meta['name']}.{self._next_stamp():x}", "namespace": namespace},
             "involvedObject": involved, "reason": reason, "message": message, "type": type_,
-            "source": source, "count": 1, "firstTimestamp": now, "lastTimestamp": now,
+            "source": source, "count": count, "firstTimestamp": first, "lastTimestamp": last,
             "reportingComponent": component, "reportingInstance": host or "",
         })
 

@@ -261,6 +261,7 @@ class SimReader:
         alerts = []
         start = EPOCH + timedelta(seconds=(tick - ALERT_WINDOW_TICKS) * TICK_SECONDS)
         time_range = f"{start:%Y-%m-%d %H:%M:%S} ~ {state.clock.now:%Y-%m-%d %H:%M:%S}"
+        off = state.extra.get("alert_rules_off", ())
         for comp in state.app.components:
             key = f"{ns}/{comp.name}"
             evidence = _service_evidence(state, key, comp.name, tick)
@@ -276,6 +277,7 @@ class SimReader:
                 have = int(dep.get("status", {}).get("availableReplicas", 0))
                 if have < want:
                     evidence.append(f"REPLICAS_UNAVAILABLE [Availability] | available={have}/{want}")
+            evidence = [e for e in evidence if e.split(" ", 1)[0] not in off]
             if evidence:
                 alerts.append({"type": "Service", "name": comp.name, "time_range": time_range, "status": "ABNORMAL",
                                "evidence": evidence})
@@ -284,6 +286,7 @@ class SimReader:
             evidence = _node_evidence(state, node["metadata"]["name"], tick)
             if ready and ready["status"] != "True":
                 evidence.append(f"NODE_NOT_READY [Node Status] | Ready={ready['status']} ({ready['reason']})")
+            evidence = [e for e in evidence if e.split(" ", 1)[0] not in off]
             if evidence:
                 alerts.append({"type": "Node", "name": node["metadata"]["name"], "time_range": time_range,
                                "status": "ABNORMAL", "evidence": evidence})

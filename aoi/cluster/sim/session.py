@@ -30,9 +30,12 @@ from aoi.cluster.interface import WRITE_METHODS, ClusterError
 from aoi.cluster.readonly import READ_METHODS
 from aoi.cluster.sim.clock import TICK_SECONDS
 from aoi.cluster.sim.cluster import SimCluster
+from aoi.cluster.sim.noise import DEV_PROFILE, injection_ticks
 from aoi.store.db import data_dir
 from aoi.store.ids import state_file
 
+CLEAN_TICKS_AFTER_FAULT = 24
+"""Ticks between the fault and the first read of a clean scenario (two minutes)."""
 MAX_CATCH_UP_TICKS = 120
 """At most ten simulated minutes are replayed per call, however long the session sat idle."""
 
@@ -71,11 +74,14 @@ class SimSpec:
     fault: str | None = None
     target: str | None = None
     seed: int = 0
-    ticks_after_fault: int = 24
+    ticks_after_fault: int | None = None
+    """Ticks run after injecting the fault; None: drawn from the seed (`noise.injection_ticks`), 24 if clean."""
+    clean: bool = False
+    """Without the background noise of a real cluster (`aoi.cluster.sim.noise`)."""
 
     @property
     def name(self) -> str:
-        parts = [self.app, self.fault or "healthy", self.target or "", str(self.seed)]
+        parts = [self.app, self.fault or "healthy", self.target or "", str(self.seed), "clean" if self.clean else ""]
         return "-".join(p for p in parts if p)
 
 
@@ -132,10 +138,14 @@ class SimSession:
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError) as exc:
                 raise ClusterError(f"simulated cluster state at {self.path} is unreadable ({exc}); delete it to "
                                    f"start the scenario again") from exc
-        cluster = SimCluster(self.spec.app, self.spec.seed)
+        cluster = SimCluster(self.spec.app, self.spec.seed, noise=not self.spec.clean)
         if self.spec.fault:
             cluster.inject(self.spec.fault, self.spec.target)
-            cluster.tick(self.spec.ticks_after_fault)
+            ticks = self.spec.ticks_after_fault
+            if ticks is None:
+                ticks = CLEAN_TICKS_AFTER_FAULT if self.spec.clean else injection_ticks(cluster.engine.state.rng,
+                                                                                       DEV_PROFILE)
+            cluster.tick(ticks)
         return cluster, self._clock()
 
     def _verified(self, data: bytes) -> bytes:
