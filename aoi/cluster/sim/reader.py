@@ -404,7 +404,8 @@ def _storage_of(store: ObjectStore, namespace: str, workload: str, pod_spec: dic
         if claim is None:
             continue
         bound = [pv for pv in all_volumes if pv["metadata"]["name"] == claim["spec"].get("volumeName")]
-        meant = [pv for pv in all_volumes if (pv["spec"].get("hostPath") or {}).get("path", "").endswith("/" + workload)]
+        meant = [pv for pv in all_volumes
+                 if (pv["spec"].get("hostPath") or {}).get("path", "").endswith("/" + workload)]
         volumes.extend(pv for pv in bound or meant if pv not in volumes)
         rest.append(claim)
         class_name = claim["spec"].get("storageClassName")

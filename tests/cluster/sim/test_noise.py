@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aoi.cluster.interface import InvalidArgumentError
-from aoi.cluster.sim.cluster import SimCluster
 from aoi.cluster.sim import engine as engine_module
+from aoi.cluster.sim.cluster import SimCluster
 from aoi.cluster.sim.engine import WARMUP_TICKS
 from aoi.cluster.sim.faults.k8s import K8S_FAULTS
 from aoi.cluster.sim.noise import DEV_PROFILE, draw
