@@ -72,12 +72,19 @@ _EVENT_DETAILS = (
 )
 
 
-def warning_events(table: str, services: Sequence[str]) -> list[EventFinding]:
-    """Warning events with the workload they concern and a short cause."""
+def warning_events(table: str, services: Sequence[str], pods_table: str | None = None) -> list[EventFinding]:
+    """Warning events with the workload they concern and a short cause. Given the `get pods` table read beside
+    them, only current ones: about a pod that still exists, or a controller's whose workload is unhealthy now
+    (events about replaced pods and recovered workloads are earlier incidents)."""
+    live = set(re.findall(r"^(\S+)\s+\d+/\d+", pods_table or "", re.M))
+    unhealthy = {p.component for p in unhealthy_pods(pods_table or "", services)}
     found = []
     for reason, obj, message in _EVENT_ROW.findall(table):
-        name = obj.split("/", 1)[-1]
+        kind, _, name = obj.rpartition("/")
         component = workload_of(name, services) or name
+        if pods_table is not None and (name not in live if kind == "pod" else component not in unhealthy
+                                       and component in services):
+            continue
         detail = ""
         for key, pattern in _EVENT_DETAILS:
             if key == "taint" and "didn't match" in message:

@@ -163,6 +163,8 @@ def _ingest(view: PromptView, notes: dict[str, str]) -> str:
     """Update `notes` from the previous step's outputs; returns a one-line account of what they showed."""
     said: list[str] = []
     services = view.services
+    pods_table = next((o.text for o in view.outputs if not o.error and o.tool == "get_resources"
+                       and o.args.get("resource_type") == "pods" and not o.args.get("name")), None)
     for out in view.outputs:
         if out.error:
             continue
@@ -172,7 +174,7 @@ def _ingest(view: PromptView, notes: dict[str, str]) -> str:
             notes["bad"] = ",".join(dict.fromkeys(f"{p.component}:{p.status}" for p in bad))
             said.append(f"{len(bad)} unhealthy pod(s)" + (f" ({_short(notes['bad'])})" if bad else ""))
         elif tool == "get_events":
-            warn = ev.warning_events(text, services)
+            warn = ev.warning_events(text, services, pods_table)
             notes["warn"] = ",".join(dict.fromkeys(f"{w.component}:{w.reason}:{w.detail}" for w in warn))
             said.append(f"{len(warn)} warning event(s)")
         elif tool == "triage":

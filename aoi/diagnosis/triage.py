@@ -78,7 +78,9 @@ def triage(reader: ClusterReader, namespace: str, *, service: str | None = None)
             failed.append(f"analyzer:{name} ({type(exc).__name__})")
     if service:
         findings = [f for f in findings if f.object == f"service/{service}" or not f.object.startswith("service/")]
-    return TriageReport(namespace=namespace, hypotheses=tuple(rank(findings, category_of)),
+    # Stale findings (events about pods that are gone, workloads that have recovered) are earlier incidents: kept
+    # in the report as history, never ranked as a cause of the present.
+    return TriageReport(namespace=namespace, hypotheses=tuple(rank([f for f in findings if not f.stale], category_of)),
                         findings=tuple(findings), reads=tuple(reads.made),
                         unavailable=tuple(reads.unavailable) + tuple(failed))
 
@@ -88,11 +90,14 @@ def render(report: TriageReport, *, budget: int = DEFAULT_BUDGET, limit: int = M
     head = (f"Triage of namespace {report.namespace}: {len(report.hypotheses)} hypothes"
             f"{'is' if len(report.hypotheses) == 1 else 'es'} from {len(report.reads)} reads"
             + (f" ({len(report.unavailable)} unavailable)" if report.unavailable else "") + ".")
+    history = list(dict.fromkeys(f"{f.symptom} ({f.object})" for f in report.findings if f.stale))
+    past = (f"\nEarlier incidents, no longer current (not ranked): {'; '.join(history[:3])}." if history else "")
     if not report.hypotheses:
         if report.unavailable:
             return head + (f"\nNo analyzer found a fault in what could be read; {len(report.unavailable)} read(s) "
-                           f"failed, first {report.unavailable[0]}.")[:max(0, budget - len(head))]
-        return head + "\nNo analyzer found a fault: pods, events, nodes, claims, Services and alerts look healthy."
+                           f"failed, first {report.unavailable[0]}." + past)[:max(0, budget - len(head))]
+        return (head + "\nNo analyzer found a fault: pods, events, nodes, claims, Services and alerts look "
+                "healthy." + past)[:budget]
     blocks = [_block(i, h) for i, h in enumerate(report.hypotheses[:limit], start=1)]
     text = head + "\n" + blocks[0]  # the best hypothesis always shows, cut if it must be
     for block in blocks[1:]:

@@ -7,6 +7,7 @@ import pytest
 from diagnosis_fakes import HASH, NS, FakeCluster, event, manifest, pending, prefilter_error, ranked, shop, table
 
 from aoi.diagnosis import triage
+from aoi.diagnosis.triage import render
 
 
 def quota_table(name: str, request: str) -> str:
@@ -70,7 +71,7 @@ def test_a_missing_service_under_a_services_quota_with_headroom_is_not_a_quota_r
     assert "namespace_service_quota_exceeded" not in [h.cause for h in triage(cluster, "shop").hypotheses]
 
 
-def test_a_quota_refusal_of_a_workload_that_has_since_recovered_ranks_below_a_current_one() -> None:
+def test_a_quota_refusal_of_a_workload_that_has_since_recovered_is_history_not_a_hypothesis() -> None:
     cluster = shop()
     cluster.event_rows.append(event("FailedCreate", f"replicaset/web-{HASH}", f'Error creating: pods "web-{HASH}-'
                                     'p2x7d" is forbidden: exceeded quota: compute, requested: requests.cpu=500m, '
@@ -79,9 +80,9 @@ def test_a_quota_refusal_of_a_workload_that_has_since_recovered_ranks_below_a_cu
 
     report = triage(cluster, "shop")
 
-    assert ranked(report) == [("namespace_pod_quota_exceeded", f"namespace/{NS}"),
-                              ("namespace_cpu_quota_exceeded", f"namespace/{NS}")]
-    assert report.hypotheses[0].score > 2 * report.hypotheses[1].score
+    assert ranked(report) == [("namespace_pod_quota_exceeded", f"namespace/{NS}")]
+    assert [f.candidates[0].cause for f in report.findings if f.stale] == ["namespace_cpu_quota_exceeded"]
+    assert "Earlier incidents, no longer current" not in render(report)  # shown only when nothing is current
 
 
 # -- ServiceAccount admission ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from diagnosis_fakes import Container, FakeCluster, event, pod, pod_event, ranke
 
 from aoi.diagnosis import triage
 from aoi.diagnosis.taxonomy import BY_NAME
+from aoi.diagnosis.triage import render
 
 IMAGE = "registry.example.com/shop/api:1.4.2"
 PULL_ERRORS = {
@@ -77,7 +78,9 @@ def test_a_pull_failure_of_a_pod_that_is_gone_while_the_workload_runs_is_stale()
     cluster.event_rows.append(event("Failed", "pod/api-5f8b7c6d4e-h3k9p",
                                     f'Failed to pull image "{IMAGE}": {PULL_ERRORS["not-found"]}', last_seen="45m"))
 
-    assert [(h.cause, h.object) for h in triage(cluster, "shop").hypotheses if h.score >= 0.5] == []
+    report = triage(cluster, "shop")
+    assert report.hypotheses == ()
+    assert "Earlier incidents, no longer current (not ranked): pods of api cannot pull their image" in render(report)
 
 
 # -- CreateContainerConfigError ---------------------------------------------------------------------------------

@@ -129,14 +129,19 @@ class SimReader:
                                        f"containers: {', '.join(containers)}")
         rt = self.engine.state.containers.get(pod["metadata"]["uid"], {}).get(name)
         restarts = rt.restarts if rt else 0
-        instance = restarts - 1 if previous else restarts
+        running = rt is not None and rt.started_tick is not None
+        # As the kubelet picks the container (validateContainerLogStatus): the running one; else, while the next
+        # instance waits (CrashLoopBackOff), the one that last terminated.
+        instance = restarts - 1 if previous or (not running and restarts) else restarts
         if previous and instance < 0:
             raise NotFoundError(f'previous terminated container "{name}" in pod "{pod["metadata"]["name"]}" not found')
-        if not previous and (rt is None or rt.started_tick is None) and not self.engine.state.telemetry.container_logs(
+        if not previous and not running and not restarts and not self.engine.state.telemetry.container_logs(
                 ns, pod["metadata"]["name"], name, instance):
-            waiting = _waiting_reason(pod, name)
+            waiting = _waiting_reason(pod, name) or "ContainerCreating"
+            waiting = {"ErrImagePull": "image can't be pulled",
+                       "ImagePullBackOff": "trying and failing to pull image"}.get(waiting, waiting)
             raise NotFoundError(f'container "{name}" in pod "{pod["metadata"]["name"]}" is waiting to start: '
-                                f"{waiting or 'ContainerCreating'}")
+                                f"{waiting}")
         lines = self.engine.state.telemetry.container_logs(ns, pod["metadata"]["name"], name, instance)
         if since_seconds is not None:
             first = self.engine.state.clock.tick - since_seconds // TICK_SECONDS

@@ -232,18 +232,15 @@ def dependencies_text(read: Callable[[str], dict[str, Any]], service: str) -> st
 
 
 def recent_logs(cluster: SimCluster) -> dict[str, list[str]]:
-    """Workload → the last `LOG_LINES` lines of its container: the current one, or while it waits to restart the
-    one that last ran, as `kubectl logs` prints for a crash-looping container (`[]` when none ever ran)."""
+    """Workload → the last `LOG_LINES` lines of its container as `kubectl logs` prints them (while a crash-looping
+    container waits to restart, the one that last ran; `[]` when none ever ran)."""
     ns = cluster.namespace
     logs: dict[str, list[str]] = {}
     for workload in cluster.services(ns):
-        logs[workload] = []
-        for previous in (False, True):
-            try:
-                logs[workload] = cluster.logs(workload, ns, tail=LOG_LINES, previous=previous).splitlines()
-                break
-            except ClusterError:
-                continue
+        try:
+            logs[workload] = cluster.logs(workload, ns, tail=LOG_LINES).splitlines()
+        except ClusterError:
+            logs[workload] = []
     return logs
 
 

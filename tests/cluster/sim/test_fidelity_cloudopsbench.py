@@ -1,5 +1,7 @@
 """Fidelity against reality: the simulated Online Boutique with a Cloud-OpsBench root cause injected shows the same
-columns, status strings, waiting reasons and event reasons as the real cluster recorded in that case.
+columns, status strings, waiting reasons and event reasons as the real cluster recorded in that case; beyond the
+tables, triage ranks the same root cause and object first on the simulated incident (seeded noise on) as on the
+recording, and the faulty pod's warnings have the recorded message shapes and exit codes.
 
 The recordings are read at run time from the dev split outside this repository (never copied in); the test
 skips when they are absent. A snapshot catches a restart cycle at one instant, so states that are phases of
@@ -16,9 +18,12 @@ from typing import Any
 
 import pytest
 
+from aoi.cluster.readonly import ReadOnlyView
 from aoi.cluster.render import parse_kubectl_table
+from aoi.cluster.replay import ReplayReader
 from aoi.cluster.sim.cluster import SimCluster
 from aoi.cluster.sim.faults import FAULTS
+from aoi.diagnosis import triage
 from aoi.evals.opsbench import case_dirs, dev_split_dir
 
 ROOT = dev_split_dir()
@@ -186,3 +191,61 @@ def test_warning_event_reasons_of_the_fault_appear_in_the_simulated_events(case:
     if real_reasons:
         assert real_reasons & simulated, (real_reasons, simulated)
 
+
+
+def _top(reader: Any) -> tuple[str, str] | None:
+    report = triage(reader, "boutique")
+    return (report.hypotheses[0].cause, report.hypotheses[0].object) if report.hypotheses else None
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_triage_ranks_the_same_root_cause_and_object_first_on_the_simulation_as_on_the_recording(case: str) -> None:
+    assert ROOT is not None
+    assert _top(ReadOnlyView(_simulated(case))) == _top(ReplayReader(ROOT / case))
+
+
+_SHAPES = ((re.compile(r'"[^"]*"'), '"…"'), (re.compile(r"https?://\S+"), "URL"),
+           (re.compile(r"[\w.-]+(?:/[\w.-]+)+:[\w.-]+"), "IMAGE"), (re.compile(r"\{[^}]*\}"), "{…}"),
+           (re.compile(r"\S+_boutique\([0-9a-f-]{36}\)"), "POD"), (re.compile(r"\d+(?:\.\d+)*"), "N"))
+"""What varies between two clusters in the same state: quoted names, URLs and images, taint keys, pod identities,
+counts."""
+_WARNING = re.compile(r"^\s*Warning\s+(\S+)\s+.*?\s{2,}(?:kubelet|default-scheduler|[\w-]+-controller)\s{2,}(.*)$")
+
+
+def _warning_shapes(describe: str) -> set[tuple[str, str]]:
+    shapes = set()
+    for line in describe.split("\nEvents:")[-1].splitlines():
+        match = _WARNING.match(line)
+        if match:
+            message = match.group(2)
+            for pattern, placeholder in _SHAPES:
+                message = pattern.sub(placeholder, message)
+            shapes.add((match.group(1), message))
+    return shapes
+
+
+def _exit_codes(describe: str) -> set[str]:
+    return set(re.findall(r"^\s+Last State:\s+Terminated\n(?:\s+.*\n)*?\s+Exit Code:\s+(\d+)", describe, re.M))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_faulty_pods_warnings_and_exit_codes_have_the_recorded_shapes(case: str) -> None:
+    kind, name = _target(case)
+    if kind != "service":
+        pytest.skip("node and namespace faults have no single faulty workload")
+    _, cache_ = _case(case)
+    prefix = _key("DescribeResource", resource_type="pods", name=name + "-")[:-3]
+    real = [v for k, v in cache_.items() if k.startswith(prefix)]
+    if not real:
+        pytest.skip("no recorded describe of the faulty pod")
+    cluster = _simulated(case)
+    simulated = [cluster.describe("pods", p["metadata"]["name"], "boutique")
+                 for p in cluster.engine.state.store.list("Pod", "boutique")
+                 if p["metadata"]["name"].startswith(name + "-")]
+    real_shapes = set().union(*map(_warning_shapes, real))
+    sim_shapes = set().union(*map(_warning_shapes, simulated))
+    # Probes fail briefly while any container starts: a real Unhealthy is only required from the faulty probe.
+    cause = _case(case)[0]["result"]["root_cause"]
+    required = {s for s in real_shapes if s[0] != "Unhealthy" or s[1].lower().startswith(cause.split("_")[0])}
+    assert required <= sim_shapes
+    assert set().union(*map(_exit_codes, real)) <= set().union(*map(_exit_codes, simulated))
