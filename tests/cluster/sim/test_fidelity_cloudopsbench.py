@@ -139,21 +139,29 @@ def test_the_faulty_workload_shows_the_recorded_pod_status(case: str) -> None:
     assert sim_classes == real_classes
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_the_faulty_pod_describes_with_the_recorded_state_and_warning_reasons(case: str) -> None:
+def _faulty_pod_describes(case: str) -> tuple[list[str], list[str]]:
+    """`describe pod` of the faulty workload's pods: as recorded, and on the simulated incident (skips node and
+    namespace faults, which have no single faulty workload)."""
     kind, name = _target(case)
     if kind != "service":
         pytest.skip("node and namespace faults have no single faulty workload")
     _, cache_ = _case(case)
     prefix = _key("DescribeResource", resource_type="pods", name=name + "-")[:-3]
-    real = [_describe_summary(v) for k, v in cache_.items() if k.startswith(prefix)]
-    real = [r for r in real if r[0] != "Terminated"]  # a replaced pod caught while shutting down
+    cluster = _simulated(case)
+    return ([v for k, v in cache_.items() if k.startswith(prefix)],
+            [cluster.describe("pods", p["metadata"]["name"], "boutique")
+             for p in cluster.engine.state.store.list("Pod", "boutique")
+             if p["metadata"]["name"].startswith(name + "-")])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_faulty_pod_describes_with_the_recorded_state_and_warning_reasons(case: str) -> None:
+    recorded, described = _faulty_pod_describes(case)
+    real = [r for r in map(_describe_summary, recorded) if r[0] != "Terminated"]  # a replaced pod shutting down
     if not real:
         pytest.skip("no recorded describe of the faulty pod")
-    cluster = _simulated(case)
-    simulated = [_describe_summary(cluster.describe("pods", p["metadata"]["name"], "boutique"))
-                 for p in cluster.engine.state.store.list("Pod", "boutique")
-                 if p["metadata"]["name"].startswith(name + "-")]
+    name = _target(case)[1]
+    simulated = [_describe_summary(d) for d in described]
     real_state, real_last, real_warnings = real[0]
     matching = [s for s in simulated if s[0] == real_state]
     assert matching, f"no simulated {name} pod in state {real_state}: {simulated}"
@@ -230,18 +238,9 @@ def _exit_codes(describe: str) -> set[str]:
 
 @pytest.mark.parametrize("case", CASES)
 def test_the_faulty_pods_warnings_and_exit_codes_have_the_recorded_shapes(case: str) -> None:
-    kind, name = _target(case)
-    if kind != "service":
-        pytest.skip("node and namespace faults have no single faulty workload")
-    _, cache_ = _case(case)
-    prefix = _key("DescribeResource", resource_type="pods", name=name + "-")[:-3]
-    real = [v for k, v in cache_.items() if k.startswith(prefix)]
+    real, simulated = _faulty_pod_describes(case)
     if not real:
         pytest.skip("no recorded describe of the faulty pod")
-    cluster = _simulated(case)
-    simulated = [cluster.describe("pods", p["metadata"]["name"], "boutique")
-                 for p in cluster.engine.state.store.list("Pod", "boutique")
-                 if p["metadata"]["name"].startswith(name + "-")]
     real_shapes = set().union(*map(_warning_shapes, real))
     sim_shapes = set().union(*map(_warning_shapes, simulated))
     # Probes fail briefly while any container starts: a real Unhealthy is only required from the faulty probe.
