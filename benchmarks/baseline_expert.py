@@ -1,9 +1,10 @@
 """Success of the `expert` baseline on the AIOpsLab registry's problems in the simulator (plus noop detection).
 
-    .venv/bin/python benchmarks/baseline_expert.py [--families k8s] [--json]
+    .venv/bin/python benchmarks/baseline_expert.py [--k8s] [--clean] [--json]
 
 Every (family, target, task) the registry lists, run through the real graph with `--approve auto`; prints the
-per-task success rate and the failures. Uses a throw-away AOI_HOME.
+per-task success rate and the failures. Uses a throw-away AOI_HOME. Clusters carry the simulator's seeded noise
+unless `--clean`.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def main() -> None:
     parser.add_argument("--k8s", action="store_true", help="the simulator's Kubernetes faults on online-boutique")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--only", default="", help="substring filter on the cluster spec")
+    parser.add_argument("--clean", action="store_true", help="simulate without the seeded noise")
     options = parser.parse_args()
     os.environ["AOI_HOME"] = tempfile.mkdtemp(prefix="aoi-expert-")
     from aoi.baselines.expert import ExpertPolicy
@@ -64,8 +66,10 @@ def main() -> None:
     for spec, task in problems(options.k8s):
         if options.only not in spec:
             continue
+        if options.clean:
+            spec += ("&" if "?" in spec else "?") + "clean=1"
         result = EpisodeRunner(EpisodeConfig(spec, task, approve="auto", db=db), model=ExpertPolicy()).run()  # type: ignore[arg-type]
-        ok = bool(result.success) if spec.count("/") or task != "detection" else result.submission == "No"
+        ok = bool(result.success) if "/" in spec.split("?")[0] or task != "detection" else result.submission == "No"
         by_task[task].append(ok)
         if not ok:
             failures.append({"cluster": spec, "task": task, "submission": result.submission, "steps": result.steps,

@@ -72,18 +72,31 @@ _EVENT_DETAILS = (
 )
 
 
+def _current(kind: str, name: str, component: str, live: Sequence[str], unhealthy: set[str],
+             services: Sequence[str]) -> bool:
+    """An event's object is still in trouble: its pod exists; or its workload has no pod running at all; or the
+    workload is unhealthy now and, for a ReplicaSet, the pods are that ReplicaSet's."""
+    if kind == "pod":
+        return name in live
+    if component not in services:
+        return True
+    pods = [p for p in live if workload_of(p, services) == component]
+    if not pods:  # nothing running contradicts it (every pod refused, or never scheduled)
+        return True
+    return component in unhealthy and (kind != "replicaset" or any(p.startswith(name + "-") for p in pods))
+
+
 def warning_events(table: str, services: Sequence[str], pods_table: str | None = None) -> list[EventFinding]:
     """Warning events with the workload they concern and a short cause. Given the `get pods` table read beside
-    them, only current ones: about a pod that still exists, or a controller's whose workload is unhealthy now
-    (events about replaced pods and recovered workloads are earlier incidents)."""
-    live = set(re.findall(r"^(\S+)\s+\d+/\d+", pods_table or "", re.M))
+    them, only current ones (see `_current`): events about replaced pods and ReplicaSets and recovered workloads
+    are earlier incidents."""
+    live = re.findall(r"^(\S+)\s+\d+/\d+", pods_table or "", re.M)
     unhealthy = {p.component for p in unhealthy_pods(pods_table or "", services)}
     found = []
     for reason, obj, message in _EVENT_ROW.findall(table):
         kind, _, name = obj.rpartition("/")
         component = workload_of(name, services) or name
-        if pods_table is not None and (name not in live if kind == "pod" else component not in unhealthy
-                                       and component in services):
+        if pods_table is not None and not _current(kind, name, component, live, unhealthy, services):
             continue
         detail = ""
         for key, pattern in _EVENT_DETAILS:
@@ -94,6 +107,19 @@ def warning_events(table: str, services: Sequence[str], pods_table: str | None =
                 break
         found.append(EventFinding(component, reason, detail))
     return found
+
+
+_SPAN = re.compile(r"\{[^{}]*\}")
+
+
+def failing_in_traces(text: str, services: Sequence[str]) -> list[str]:
+    """Services with failed spans in a `get_traces` answer, callers first (the order the spans are listed)."""
+    names = []
+    for span in _SPAN.findall(text):
+        service = re.search(r'"service": "([^"]+)"', span)
+        if service and re.search(r'"error": true', span) and service.group(1) in services:
+            names.append(service.group(1))
+    return list(dict.fromkeys(names))
 
 
 def alerted(text: str, services: Sequence[str]) -> list[str]:

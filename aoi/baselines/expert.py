@@ -124,7 +124,9 @@ def decide(view: PromptView) -> Decision:
     if confirm is not None:
         return confirm
     if not notes.get("tcause") and "alerts" not in _set(notes, "done"):
-        return _probe(view, notes, "Triage is not conclusive; check the alerts.", [("get_alerts", {})], "alerts")
+        # Alert rules are often missing or silent; failed requests still show in the traces.
+        return _probe(view, notes, "Triage is not conclusive; check the alerts and the failing traces.",
+                      [("get_alerts", {}), ("get_traces", {"errors_only": True, "limit": 5})], "alerts")
     if view.task == "detection":
         return _detect(view, notes, findings)
     if "fix" in notes:  # the writes are done and their verification came back
@@ -181,8 +183,12 @@ def _ingest(view: PromptView, notes: dict[str, str]) -> str:
             said.append(_ingest_triage(view, text, notes))
         elif tool == "get_alerts":
             names = ev.alerted(text, services)
-            notes["alert"] = ",".join(names)
+            notes["alert"] = ",".join(dict.fromkeys([*names, *_list(notes, "alert")]))
             said.append("alerts on " + (", ".join(names) or "nothing"))
+        elif tool == "get_traces":
+            names = [n for n in ev.failing_in_traces(text, services) if n not in _list(notes, "alert")]
+            notes["alert"] = ",".join([*_list(notes, "alert"), *names])
+            said.append("failing spans in " + (", ".join(names) or "no trace"))
         elif tool == "describe_resource" and args.get("name") == "flagd-config":
             on, _ = ev.flags_on(text)
             if on:

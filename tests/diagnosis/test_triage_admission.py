@@ -4,7 +4,7 @@ own usage and the missing object for directly created Services and claims) and a
 from __future__ import annotations
 
 import pytest
-from diagnosis_fakes import HASH, NS, FakeCluster, event, manifest, pending, prefilter_error, ranked, shop, table
+from diagnosis_fakes import HASH, NS, FakeCluster, event, manifest, pending, pod, prefilter_error, ranked, shop, table
 
 from aoi.diagnosis import triage
 from aoi.diagnosis.triage import render
@@ -114,3 +114,15 @@ def test_a_service_account_refusal_after_the_account_was_created_and_the_pods_re
                                               [[a, 0, "10m"] for a in ("default", "api", "api-runner", "web")])
 
     assert [(h.cause, h.object) for h in triage(cluster, "shop").hypotheses if h.score >= 0.5] == []
+
+
+def test_a_refusal_on_a_replicaset_a_rollout_replaced_is_history_even_while_the_workload_is_unhealthy() -> None:
+    cluster = shop()
+    cluster.set_pods("api", pod("api", "CrashLoopBackOff", node="node-b"))  # pods of the current ReplicaSet
+    cluster.event_rows.append(event("FailedCreate", "replicaset/api-4a1b2c3d9",
+                                    f'Error creating: pods "api-4a1b2c3d9-7kq2n" is forbidden: {SA_ERROR}',
+                                    last_seen="25m"))
+
+    report = triage(cluster, "shop")
+    assert ("missing_service_account", "service/api") not in ranked(report)
+    assert any(f.stale and f.candidates[0].cause == "missing_service_account" for f in report.findings)

@@ -44,12 +44,18 @@ def event_workload(reads: Reads, event: Event) -> str:
 
 def is_current(reads: Reads, event: Event) -> bool:
     """Whether an event is about the present: a pod event whose pod still exists, or an event on a controller
-    (ReplicaSet, Deployment, StatefulSet) of a workload that is unhealthy now. Events on pods that are gone, and on
-    workloads that have recovered, are left over from earlier incidents."""
+    (ReplicaSet, Deployment, StatefulSet) of a workload that is unhealthy now — for a ReplicaSet, one whose pods are
+    the workload's pods (or that has none, as when every pod it tried was refused). Events on pods that are gone, on
+    ReplicaSets a rollout has replaced, and on workloads that have recovered are left over from earlier incidents."""
     if event.kind == "pod":
         return event.name in reads.live_pod_names()
     workload = event_workload(reads, event)
-    return not workload or workload in unhealthy_workloads(reads)
+    if not workload:
+        return True
+    if workload not in unhealthy_workloads(reads):
+        return False
+    pods = [p.name for p in reads.pods_of(workload)]
+    return event.kind != "replicaset" or not pods or any(p.startswith(event.name + "-") for p in pods)
 
 
 def newest_first(events: Iterable[Event]) -> list[Event]:
