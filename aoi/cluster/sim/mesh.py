@@ -56,7 +56,8 @@ PROXY = Component(name=PROXY_CONTAINER, kind="proxy", image=PROXY_IMAGE, port=No
                   mem_working_mi=45)
 """pilot-agent starting Envoy; the kubelet sees it listen on the health port once Envoy has its config."""
 PROXY_INIT = Component(name=INIT_CONTAINER, kind="proxy", image=PROXY_IMAGE, port=None, protocol=None,
-                       container=INIT_CONTAINER, command=("istio-iptables",), log_style="plain", runs_for_seconds=2,
+                       container=INIT_CONTAINER, command=("istio-iptables",), log_style="istio-iptables",
+                       runs_for_seconds=2,
                        cpu_request_m=100, cpu_limit_m=2000, mem_request_mi=128, mem_limit_mi=1024, mem_working_mi=5)
 """`istio-iptables`: writes the redirection rules into the pod's network namespace and exits 0."""
 
@@ -252,38 +253,38 @@ class EnvoyResponse:
 
 
 OK = EnvoyResponse(200, "-", "via_upstream")
+TCP_OK = EnvoyResponse(0, "-", "-")
+NO_ENDPOINT = EnvoyResponse(503, "UH", "no_healthy_upstream")
+REFUSED = EnvoyResponse(503, "URX,UF", "upstream_reset_before_response_started{remote_connection_failure,"
+                                       "delayed_connect_error:_111}", "delayed_connect_error:_111")
+TIMED_OUT = EnvoyResponse(503, "UF", "upstream_reset_before_response_started{connection_timeout}")
 
 
-def envoy_call(conn: Connection, ready_endpoints: int, success: float) -> tuple[float, str, EnvoyResponse]:
-    """(share of calls that fail at the proxy, the message the app's client reports, Envoy's answer) for a call
-    whose raw network outcome is `conn`. Envoy answers 503 itself: no ready endpoint (`UH`), every try refused
-    (`UF`, with retries `URX`), no connection within its connect timeout (`UF`)."""
-    if not conn.ok and conn.error == "refused" and not ready_endpoints:
-        return 1.0, NO_HEALTHY_UPSTREAM, EnvoyResponse(503, "UH", "no_healthy_upstream")
+def envoy_call(conn: Connection, ready_endpoints: int) -> tuple[float, str, EnvoyResponse]:
+    """(share of calls that fail at the proxy, the body of its reply, its answer) for a call whose raw network
+    outcome is `conn`. Envoy answers 503 itself: no ready endpoint (`UH`), every try refused (`UF`, after its
+    retries `URX`), no connection within its connect timeout (`UF`). An endpoint that refuses some tries is
+    retried on another: only a call whose every try lands on one fails."""
     if not conn.ok and conn.error == "refused":
-        return 1.0, RETRIED_CONNECT_FAILURE, EnvoyResponse(
-            503, "URX,UF", "upstream_reset_before_response_started{remote_connection_failure,"
-                           "delayed_connect_error:_111}", '"delayed_connect_error:_111"')
-    if not conn.ok and conn.error == "timeout":
-        return 1.0, CONNECT_TIMEOUT, EnvoyResponse(503, "UF", "upstream_reset_before_response_started"
-                                                              "{connection_timeout}")
-    if conn.bad_fraction:
-        failed = conn.bad_fraction ** (RETRIES + 1)
-        return failed, RETRIED_CONNECT_FAILURE if failed > 0.001 else "", OK if success >= 0.5 else EnvoyResponse(
-            503, "URX,UF", "upstream_reset_before_response_started{remote_connection_failure,"
-                           "delayed_connect_error:_111}", '"delayed_connect_error:_111"')
-    return 0.0, "", OK
+        return (1.0, NO_HEALTHY_UPSTREAM, NO_ENDPOINT) if not ready_endpoints else (1.0, RETRIED_CONNECT_FAILURE,
+                                                                                    REFUSED)
+    if not conn.ok:
+        return 1.0, CONNECT_TIMEOUT, TIMED_OUT
+    return conn.bad_fraction ** (RETRIES + 1), "", OK
 
 
-def access_log_line(ts: datetime, method: str, path: str, protocol: str, response: EnvoyResponse, duration_ms: float,
-                    authority: str, upstream_host: str, cluster: str, downstream_local: str, downstream_remote: str,
-                    request_id: str, route: str, user_agent: str = "grpc-go/1.64.0") -> str:
-    """One line of Envoy's access log in Istio's default text format."""
-    sent = 0 if response.code >= 500 and response.flags != "-" else 120 + int(duration_ms * 7) % 900
-    upstream_time = "-" if response.flags != "-" else str(max(0, int(duration_ms) - 1))
-    return (f'[{ts.strftime("%Y-%m-%dT%H:%M:%S.")}{ts.microsecond // 1000:03d}Z] "{method} {path} {protocol}" '
-            f'{response.code} {response.flags} {response.details} - {response.transport_failure} '
-            f'{0 if response.flags != "-" else 85} {sent if response.code < 500 else 19} {int(duration_ms)} '
-            f'{upstream_time} "-" "{user_agent}" "{request_id}" "{authority}" "{upstream_host}" {cluster} '
-            f'{"-" if upstream_host == "-" else downstream_remote.rsplit(":", 1)[0] + ":" + "0"} {downstream_local} '
-            f'{downstream_remote} - {route}')
+def access_log_line(ts: datetime, request: str, response: EnvoyResponse, *, duration_ms: float, request_id: str,
+                    authority: str, upstream_host: str, cluster: str, upstream_local: str, downstream_local: str,
+                    downstream_remote: str, server_name: str = "-", route: str = "default",
+                    user_agent: str = "grpc-go/1.64.0") -> str:
+    """One line of Envoy's access log in Istio's default text format (`request`: `"POST /svc/Method HTTP/2"`,
+    or `- - -` for a TCP connection, whose line carries no HTTP fields)."""
+    local_reply = response.flags != "-"
+    received, sent = (0, 19 if response.code else 0) if local_reply else (85, 120 + int(duration_ms * 37) % 900)
+    upstream_time = "-" if local_reply or not response.code else str(max(0, int(duration_ms) - 1))
+    http = response.code != 0
+    return (f'[{ts.strftime("%Y-%m-%dT%H:%M:%S.")}{ts.microsecond // 1000:03d}Z] "{request}" {response.code} '
+            f'{response.flags} {response.details} - "{response.transport_failure}" {received} {sent} '
+            f'{int(duration_ms)} {upstream_time} "-" "{user_agent if http else "-"}" '
+            f'"{request_id if http else "-"}" "{authority if http else "-"}" "{upstream_host}" {cluster} '
+            f'{upstream_local} {downstream_local} {downstream_remote} {server_name} {route if http else "-"}')

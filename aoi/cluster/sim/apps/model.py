@@ -18,7 +18,7 @@ nothing; `loadgen` drives traffic into the app's entry point; a `proxy` is a ser
 WireProtocol = Literal["grpc", "http", "thrift", "mongodb", "memcached", "redis", "kafka"]
 
 LogStyle = Literal["go-hotel", "cpp-thrift", "boutique", "otel", "mongo", "redis", "memcached", "kafka", "plain",
-                   "envoy"]
+                   "envoy", "istio-iptables"]
 """The log format a component's real image writes (see `sim/logs.py`)."""
 
 ProbeKind = Literal["grpc", "tcp", "http", "exec"]
