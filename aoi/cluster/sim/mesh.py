@@ -19,10 +19,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aoi.cluster.sim.apps.model import Component
-from aoi.cluster.sim.network import Connection
+
+if TYPE_CHECKING:
+    from aoi.cluster.sim.network import Connection
 
 Mesh = Literal["istio"]
 """A service mesh the simulator can install: Istio with sidecar injection."""
@@ -226,7 +228,8 @@ def original_probe(pod: dict[str, Any], path: str) -> dict[str, Any] | None:
 def agent_probe_result(pod: dict[str, Any], probe: dict[str, Any], agent_listening: bool,
                        original_failure: str | None) -> str:
     """The kubelet's output for a rewritten probe: the agent is down (refused), the original failed (the agent
-    answers 500, or the kubelet's own deadline passes first when the app is slow), or ''."""
+    answers 500: its health check fails fast on a refused connection or a wrong protocol), the app answers too
+    slowly (the kubelet's own deadline passes first), or ''."""
     ip = pod["status"].get("podIP", "")
     path = probe["httpGet"]["path"]
     url = f"http://{ip}:{AGENT_PORT}{path}"
@@ -236,7 +239,7 @@ def agent_probe_result(pod: dict[str, Any], probe: dict[str, Any], agent_listeni
         return "HTTP probe failed with statuscode: 404"
     if not original_failure:
         return ""
-    if "deadline" in original_failure or "timed out" in original_failure or "did not complete" in original_failure:
+    if "did not complete" in original_failure or "awaiting headers" in original_failure:
         return f'Get "{url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)'
     return "HTTP probe failed with statuscode: 500"
 
