@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from aoi.cluster.sim.apps.catalog import APPS
+from aoi.cluster.sim.mesh import MESHES
 
 if TYPE_CHECKING:
     from aoi.cluster.readonly import ReadOnlyView
@@ -111,8 +112,11 @@ def sim_faults(app: str | None, as_json: bool) -> None:
               help="Ticks (5 s each) to run after injecting the fault.")
 @click.option("--clean", is_flag=True, help="Without the background of a real cluster (earlier incidents' events, "
               "ages, missing alert rules).")
+@click.option("--mesh", type=click.Choice(MESHES), default=None,
+              help="Run the app under a service mesh (istio: sidecars; online-boutique only).")
 @click.option("--json", "as_json", is_flag=True, help="Print {ground_truth, evidence, ...} as JSON.")
-def sim_show(app: str, family: str, target: str | None, seed: int, ticks: int, clean: bool, as_json: bool) -> None:
+def sim_show(app: str, family: str, target: str | None, seed: int, ticks: int, clean: bool, mesh: str | None,
+             as_json: bool) -> None:
     """Inject a fault into the simulated app and show the incident as a human first sees it.
 
     \b
@@ -120,8 +124,9 @@ def sim_show(app: str, family: str, target: str | None, seed: int, ticks: int, c
       aoi sim show --app online-boutique --fault oom_killed --seed 1
       aoi sim show --app social-network --fault k8s_target_port-misconfig --target text-service --json
       aoi sim show --app online-boutique --fault oom_killed --clean
+      aoi sim show --app online-boutique --fault service_selector_mismatch --mesh istio
     """
-    click.echo(_show(app, family, target, seed, ticks, as_json, clean=clean), nl=False)
+    click.echo(_show(app, family, target, seed, ticks, as_json, clean=clean, mesh=mesh), nl=False)
 
 
 @main.command()
@@ -518,7 +523,7 @@ def _audit_log(db: Path | None) -> AuditLog:
 
 
 def _show(app: str, family: str, target: str | None, seed: int, ticks: int, as_json: bool, *,
-          clean: bool = False) -> str:
+          clean: bool = False, mesh: str | None = None) -> str:
     from aoi.cluster.sim.cluster import SimCluster
     from aoi.cluster.sim.faults import FAULTS
     from aoi.cluster.sim.incident import incident_evidence, render_incident
@@ -526,7 +531,10 @@ def _show(app: str, family: str, target: str | None, seed: int, ticks: int, as_j
     if family not in FAULTS:
         raise click.BadParameter(f"unknown fault {family!r}; see `aoi sim faults` (e.g. {', '.join(sorted(FAULTS)[:4])}"
                                  ", ...)", param_hint="--fault")
-    cluster = SimCluster(app, seed, noise=not clean)
+    try:
+        cluster = SimCluster(app, seed, noise=not clean, mesh=mesh)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--mesh") from exc
     try:
         fault = cluster.inject(family, target)
     except ValueError as exc:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from aoi.cluster.sim.apps.catalog import APPS
+from aoi.cluster.sim.mesh import MESHES
 from aoi.cluster.spec import MAX_SEED, MAX_TICKS
 
 
@@ -27,8 +28,10 @@ from aoi.cluster.spec import MAX_SEED, MAX_TICKS
 @click.option("--faults", "families", default=None, help="--many: comma-separated fault families (default: all).")
 @click.option("--seeds", default=1, show_default=True, type=click.IntRange(1, 100),
               help="--many: seeds 0..N-1 per fault.")
+@click.option("--mesh", type=click.Choice(MESHES), default=None,
+              help="Run the app under a service mesh (istio: sidecars; online-boutique only).")
 def sim_record(app: str | None, family: str | None, target: str | None, seed: int, ticks: int, out: Path,
-               force: bool, many: bool, apps: str, families: str | None, seeds: int) -> None:
+               force: bool, many: bool, apps: str, families: str | None, seeds: int, mesh: str | None) -> None:
     """Write a simulated incident in the Cloud-OpsBench case layout, which `replay:` reads back.
 
     One incident: `tool_cache.json`, `raw_data/` and a `metadata.json` with the ground truth and a symptom
@@ -41,6 +44,7 @@ def sim_record(app: str | None, family: str | None, target: str | None, seed: in
       aoi triage --cluster replay:cases/oom
       aoi sim record --many --out synthetic --seeds 2
       aoi sim record --many --apps hotel-reservation --faults revoke_auth_mongodb,redeploy_without_PV --out hr
+      aoi sim record --app online-boutique --fault service_selector_mismatch --mesh istio --out cases/mesh
     """
     from aoi.evals import synthetic
 
@@ -53,9 +57,11 @@ def sim_record(app: str | None, family: str | None, target: str | None, seed: in
         if unknown or not app_names:
             raise click.BadParameter(f"unknown app(s) {', '.join(map(repr, unknown))}; apps: {', '.join(APPS)}",
                                      param_hint="--apps")
+        if mesh:
+            _check_mesh(app_names, mesh)
         try:
             cases = synthetic.record_set(out, apps=app_names, seeds=seeds, ticks=ticks, force=force,
-                                         families=_listed(families) if families is not None else None)
+                                         families=_listed(families) if families is not None else None, mesh=mesh)
         except (KeyError, ValueError) as exc:
             raise click.BadParameter(str(exc.args[0]), param_hint="--faults") from exc
         except FileExistsError as exc:
@@ -66,13 +72,26 @@ def sim_record(app: str | None, family: str | None, target: str | None, seed: in
     if app is None or family is None:
         raise click.UsageError("give --app and --fault (one incident), or --many (a set)")
     _check_spec(app, family, target, seed, ticks)
+    if mesh:
+        _check_mesh([app], mesh)
     try:
-        folder = synthetic.record_incident(app, family, out, target=target, seed=seed, ticks=ticks, force=force)
+        folder = synthetic.record_incident(app, family, out, target=target, seed=seed, ticks=ticks, force=force,
+                                           mesh=mesh)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--target" if target else "--fault") from exc
     except FileExistsError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"recorded {app}/{family} (seed {seed}) in {folder}; replay it with --cluster replay:{folder}")
+
+
+def _check_mesh(apps: list[str], mesh: str) -> None:
+    from aoi.cluster.sim.mesh import check_mesh
+
+    for app in apps:
+        try:
+            check_mesh(app, mesh)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--mesh") from exc
 
 
 def _check_spec(app: str, family: str, target: str | None, seed: int, ticks: int) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from aoi.cluster.sim.apps.catalog import APPS
+from aoi.cluster.sim.mesh import MESHES
 
 
 @click.command("serve")
@@ -19,12 +20,14 @@ from aoi.cluster.sim.apps.catalog import APPS
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--clean", is_flag=True, help="Without the background of a real cluster (earlier incidents' events, "
               "ages, missing alert rules).")
+@click.option("--mesh", type=click.Choice(MESHES), default=None,
+              help="Run the app under a service mesh (istio: sidecars; online-boutique only).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
 @click.option("--kubeconfig-out", "kubeconfig_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the kubeconfig (default: beside the simulator state in $AOI_HOME/sim).")
-def sim_serve(app: str, fault: str | None, target: str | None, seed: int, clean: bool, host: str, port: int,
-              kubeconfig_out: Path | None) -> None:
+def sim_serve(app: str, fault: str | None, target: str | None, seed: int, clean: bool, mesh: str | None, host: str,
+              port: int, kubeconfig_out: Path | None) -> None:
     """Serve the simulated cluster to kubectl, the `kubernetes` client, Prometheus and Jaeger clients.
 
     The state is shared with `aoi mcp probe/executor --cluster` on the same spec, and simulated time follows
@@ -34,12 +37,13 @@ def sim_serve(app: str, fault: str | None, target: str | None, seed: int, clean:
     Examples:
       aoi sim serve --app hotel-reservation --fault revoke_auth_mongodb --seed 1
       aoi sim serve --app online-boutique --port 6443 --kubeconfig-out ./sim.kubeconfig
+      aoi sim serve --app online-boutique --mesh istio --fault service_selector_mismatch
     """
     from aoi.cluster.interface import ClusterError
     from aoi.cluster.serve import serve_cluster
 
-    query = "&".join(f"{k}={v}" for k, v in (("seed", seed), ("target", target), ("clean", 1 if clean else None))
-                     if v is not None)
+    query = "&".join(f"{k}={v}" for k, v in (("seed", seed), ("target", target), ("clean", 1 if clean else None),
+                                              ("mesh", mesh)) if v is not None)
     spec = f"sim:{app}{'/' + fault if fault else ''}?{query}"
     try:
         served = serve_cluster(spec, host=host, port=port, kubeconfig_path=kubeconfig_out)

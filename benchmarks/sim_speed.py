@@ -1,7 +1,7 @@
 """Simulator speed: milliseconds per tick and per read operation on the largest app.
 
 Targets (issue 2): < 20 ms per tick and < 5 ms per read op on a 2-core machine.
-Run: .venv/bin/python benchmarks/sim_speed.py [--app social-network] [--ticks 200]
+Run: .venv/bin/python benchmarks/sim_speed.py [--app social-network] [--ticks 200] [--mesh istio]
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from aoi.cluster.sim.apps.catalog import APPS
 from aoi.cluster.sim.cluster import SimCluster
+from aoi.cluster.sim.mesh import MESHES
 
 
 def largest_app() -> str:
@@ -33,10 +34,11 @@ def main() -> None:
     parser.add_argument("--app", default=largest_app(), choices=sorted(APPS))
     parser.add_argument("--ticks", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--mesh", choices=MESHES, default=None, help="run the app under a service mesh")
     args = parser.parse_args()
 
     start = time.perf_counter()
-    cluster = SimCluster(args.app, seed=0)
+    cluster = SimCluster(args.app, seed=0, mesh=args.mesh)
     build_ms = (time.perf_counter() - start) * 1000
     start = time.perf_counter()
     cluster.tick(args.ticks)
@@ -57,7 +59,7 @@ def main() -> None:
         "alerts": cluster.alerts,
         "check connectivity": lambda: cluster.check_connectivity(service, cluster.app.component(service).port, ns),
     }
-    print(f"app: {args.app} ({len(cluster.app.components)} workloads, "
+    print(f"app: {args.app}{f' under {args.mesh}' if args.mesh else ''} ({len(cluster.app.components)} workloads, "
           f"{len(cluster.engine.state.store.list('Pod'))} pods)")
     print(f"build + warm-up: {build_ms:.0f} ms")
     print(f"tick: {tick_ms:.2f} ms (mean of {args.ticks}; target < 20 ms)")

@@ -3,9 +3,10 @@ right (root cause, fault object) ranked first, or in the top 3? Prints one line 
 
 The faults' ground truth is read here, by the benchmark, after triage has run on the read-only view; triage never
 sees it. A benchmark, not a test: it prints numbers.
-Clusters carry a real one's background noise (`aoi.cluster.sim.noise`) unless `--clean`.
+Clusters carry a real one's background noise (`aoi.cluster.sim.noise`) unless `--clean`; `--mesh istio` runs
+them under Istio with sidecars (apps without a mesh variant are skipped).
 Run: .venv/bin/python benchmarks/triage_accuracy.py [--apps online-boutique,hotel-reservation] [--seeds 3]
-     [--ticks 24] [--clean]
+     [--ticks 24] [--clean] [--mesh istio]
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from aoi.cluster.readonly import ReadOnlyView
 from aoi.cluster.sim.apps.catalog import APPS
 from aoi.cluster.sim.cluster import SimCluster
 from aoi.cluster.sim.faults.k8s import K8S_FAULTS
+from aoi.cluster.sim.mesh import MESH_APPS, MESHES
 from aoi.diagnosis import triage
 from aoi.diagnosis.taxonomy import BY_NAME
 
@@ -28,16 +30,20 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 per (fault, app)")
     parser.add_argument("--ticks", type=int, default=24, help="simulated ticks between the fault and triage")
     parser.add_argument("--clean", action="store_true", help="clusters without background noise")
+    parser.add_argument("--mesh", choices=MESHES, default=None, help="run the apps under a service mesh")
     args = parser.parse_args()
     first = top3 = runs = 0
     misses_by_category: Counter[str] = Counter()
     started = time.perf_counter()
     for app in args.apps.split(","):
+        if args.mesh and app not in MESH_APPS:
+            print(f"skip {app}: no {args.mesh} variant")
+            continue
         for family, cls in K8S_FAULTS.items():
             if app not in cls.apps:
                 continue
             for seed in range(args.seeds):
-                cluster = SimCluster(app, seed=seed, noise=not args.clean)
+                cluster = SimCluster(app, seed=seed, noise=not args.clean, mesh=args.mesh)
                 fault = cluster.inject(family)
                 cluster.tick(args.ticks)
                 report = triage(ReadOnlyView(cluster), cluster.namespace)

@@ -1,9 +1,10 @@
 """Cluster specs as written on the command line and in IDE configs.
 
 * `sim:APP` — the embedded simulator running APP, healthy;
-* `sim:APP/FAULT?seed=N&target=COMPONENT&ticks=T&clean=1` — with a fault from the library injected, observed T ticks
-  later (default: a time drawn from the seed as `aoi.cluster.sim.noise` measured it; 24 ticks with `clean=1`, which
-  also leaves out the rest of a real cluster's background noise);
+* `sim:APP/FAULT?seed=N&target=COMPONENT&ticks=T&clean=1&mesh=istio` — with a fault from the library injected,
+  observed T ticks later (default: a time drawn from the seed as `aoi.cluster.sim.noise` measured it; 24 ticks with
+  `clean=1`, which also leaves out the rest of a real cluster's background noise); `mesh=istio` runs the app under
+  Istio with sidecars (`aoi.cluster.sim.mesh`);
 * `kube:CONTEXT[/NAMESPACE][?kubeconfig=PATH&config=PATH]` — a live cluster (`parse_kube_spec`);
 * `replay:PATH` — a frozen snapshot: one Cloud-OpsBench case folder (`parse_replay_spec`).
 """
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs
 
 from aoi.cluster.interface import InvalidArgumentError
 from aoi.cluster.sim.apps.catalog import APPS
+from aoi.cluster.sim.mesh import check_mesh
 from aoi.cluster.sim.session import SimSpec
 
 if TYPE_CHECKING:
@@ -32,7 +34,7 @@ _OBJECT_NAME = re.compile(r"[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?")
 
 
 def parse_sim_spec(text: str) -> SimSpec:
-    """Parse `sim:APP[/FAULT][?seed=N&target=C&ticks=T&clean=1]`.
+    """Parse `sim:APP[/FAULT][?seed=N&target=C&ticks=T&clean=1&mesh=istio]`.
 
     Raises:
         InvalidArgumentError: with the accepted forms and valid values.
@@ -48,13 +50,18 @@ def parse_sim_spec(text: str) -> SimSpec:
     if app not in APPS:
         raise InvalidArgumentError(f"unknown app {app!r} in {text!r}; apps: {', '.join(APPS)}")
     params = {k: v[-1] for k, v in parse_qs(query, strict_parsing=False).items()}
-    unknown = set(params) - {"seed", "target", "ticks", "clean"}
+    unknown = set(params) - {"seed", "target", "ticks", "clean", "mesh"}
     if unknown:
         raise InvalidArgumentError(f"unknown option(s) {', '.join(sorted(unknown))} in {text!r}; "
-                                   f"options: seed, target, ticks, clean")
+                                   f"options: seed, target, ticks, clean, mesh")
     clean = params.get("clean", "0")
     if clean not in ("0", "1"):
         raise InvalidArgumentError(f"clean must be 0 or 1 in {text[:200]!r}")
+    mesh = params.get("mesh")
+    try:
+        check_mesh(app, mesh)
+    except ValueError as exc:
+        raise InvalidArgumentError(f"{str(exc)[:200]} (in {text[:200]!r})") from exc
     try:
         seed = int(str(params.get("seed", 0))[:12])
         ticks = int(str(params["ticks"])[:12]) if "ticks" in params else None
@@ -74,7 +81,7 @@ def parse_sim_spec(text: str) -> SimSpec:
         if app not in FAULTS[fault].apps:
             raise InvalidArgumentError(f"fault {fault!r} does not apply to {app}; apps: "
                                        f"{', '.join(FAULTS[fault].apps)}")
-    return SimSpec(app, fault or None, target, seed, ticks, clean=clean == "1")
+    return SimSpec(app, fault or None, target, seed, ticks, clean=clean == "1", mesh=mesh)
 
 
 def parse_replay_spec(text: str) -> Path:

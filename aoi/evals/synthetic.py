@@ -24,6 +24,7 @@ from typing import Any
 
 from aoi.cluster.sim.cluster import SimCluster
 from aoi.cluster.sim.faults import FAULTS, Fault
+from aoi.cluster.sim.mesh import Mesh
 from aoi.cluster.sim.record import snapshot_files, staged, write_files, write_snapshot
 from aoi.diagnosis.taxonomy import AIOPSLAB_FAMILIES, BY_NAME
 
@@ -39,13 +40,15 @@ QUERIES = {"restart": "Service abnormal restart.", "entry": "Service Availabilit
 
 
 def simulate(app: str, family: str, *, target: str | None = None, seed: int = 0,
-             ticks: int = DEFAULT_TICKS) -> tuple[SimCluster, Fault]:
-    """The incident as `sim:APP/FAULT?seed=N&target=T&ticks=K` runs it: the app, the fault, `ticks` ticks.
+             ticks: int = DEFAULT_TICKS, mesh: Mesh | None = None) -> tuple[SimCluster, Fault]:
+    """The incident as `sim:APP/FAULT?seed=N&target=T&ticks=K&mesh=M` runs it: the app (under the mesh, if one
+    is named), the fault, `ticks` ticks.
 
     Raises:
-        KeyError: unknown fault. ValueError: the fault does not apply to the app, or a bad target.
+        KeyError: unknown fault. ValueError: the fault does not apply to the app, a bad target, or a mesh the
+        app has no variant for.
     """
-    cluster = SimCluster(app, seed)
+    cluster = SimCluster(app, seed, mesh=mesh)
     fault = cluster.inject(family, target)
     cluster.tick(ticks)
     return cluster, fault
@@ -84,21 +87,22 @@ def symptom_query(cluster: SimCluster) -> str:
 
 def case_metadata(cluster: SimCluster, fault: Fault, *, seed: int, ticks: int) -> dict[str, Any]:
     """The case's `metadata.json` (see the module docstring)."""
+    mesh = cluster.engine.state.mesh
     return {"namespace": cluster.namespace, "query": symptom_query(cluster), "result": benchmark_result(fault),
             "process": {"path1": [], "path2": []},
             "simulation": {"app": fault.app, "fault": fault.family, "target": fault.target, "seed": seed,
-                           "ticks": ticks}}
+                           "ticks": ticks, **({"mesh": mesh} if mesh else {})}}
 
 
 def record_incident(app: str, family: str, out: str | Path, *, target: str | None = None, seed: int = 0,
-                    ticks: int = DEFAULT_TICKS, force: bool = False) -> Path:
+                    ticks: int = DEFAULT_TICKS, force: bool = False, mesh: Mesh | None = None) -> Path:
     """Simulate one incident and write it as a case folder at `out`.
 
     Raises:
         KeyError: unknown fault. ValueError: the fault does not apply to the app, a bad target, or `noop`.
         FileExistsError: `out` exists and is not empty, and `force` is not set.
     """
-    cluster, fault = simulate(app, family, target=target, seed=seed, ticks=ticks)
+    cluster, fault = simulate(app, family, target=target, seed=seed, ticks=ticks, mesh=mesh)
     return write_snapshot(cluster, out, case_metadata(cluster, fault, seed=seed, ticks=ticks), force=force)
 
 
@@ -122,7 +126,8 @@ def set_faults(apps: Sequence[str], families: Iterable[str] | None = None) -> li
 
 
 def record_set(out: str | Path, *, apps: Sequence[str] = ("online-boutique",), seeds: int = 1,
-               families: Iterable[str] | None = None, ticks: int = DEFAULT_TICKS, force: bool = False) -> list[Path]:
+               families: Iterable[str] | None = None, ticks: int = DEFAULT_TICKS, force: bool = False,
+               mesh: Mesh | None = None) -> list[Path]:
     """Record every (app, fault, seed) as `<out>/<category>/<id>/`, ids numbered from 1 per category, plus
     `<out>/labels.json`; returns the case folders. The whole set appears at once or not at all.
 
@@ -144,7 +149,7 @@ def record_set(out: str | Path, *, apps: Sequence[str] = ("online-boutique",), s
     with staged(root, force=force) as stage:
         for app, family in pairs:
             for seed in range(seeds):
-                cluster, fault = simulate(app, family, seed=seed, ticks=ticks)
+                cluster, fault = simulate(app, family, seed=seed, ticks=ticks, mesh=mesh)
                 metadata = case_metadata(cluster, fault, seed=seed, ticks=ticks)
                 result = metadata["result"]
                 category = category_dir(result)

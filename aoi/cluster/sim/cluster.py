@@ -7,6 +7,7 @@ from typing import Any
 from aoi.cluster.sim.apps.model import AppSpec
 from aoi.cluster.sim.engine import WARMUP_TICKS, Engine
 from aoi.cluster.sim.faults import Fault, make_fault
+from aoi.cluster.sim.mesh import Mesh
 from aoi.cluster.sim.noise import DEV_PROFILE
 from aoi.cluster.sim.reader import SimReader
 from aoi.cluster.sim.writer import SimWriter
@@ -22,11 +23,16 @@ class SimCluster(SimReader, SimWriter):
     The cluster has a real one's background (`aoi.cluster.sim.noise`: earlier incidents' warning events, ages,
     scattered addresses, alert rules that are missing), drawn from the seed; `noise=False` builds the clean
     cluster, whose reads are those of the simulator before noise existed.
+
+    `mesh="istio"` runs the app under Istio with sidecar injection (`aoi.cluster.sim.mesh`): pods 2/2 with an
+    `istio-init` init container and an `istio-proxy` sidecar, probes rewritten to the agent, calls through Envoy.
     """
 
     def __init__(self, app: AppSpec | str, seed: int = 0, *, warmup_ticks: int = WARMUP_TICKS,
-                 noise: bool = True) -> None:
-        self.engine = Engine(app, seed, warmup_ticks=warmup_ticks, noise=DEV_PROFILE if noise else None)
+                 noise: bool = True, mesh: Mesh | None = None) -> None:
+        """Raises:
+            ValueError: `mesh` is not one the app can run under (Istio: Online Boutique only)."""
+        self.engine = Engine(app, seed, warmup_ticks=warmup_ticks, noise=DEV_PROFILE if noise else None, mesh=mesh)
 
     @property
     def app(self) -> AppSpec:

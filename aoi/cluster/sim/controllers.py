@@ -12,6 +12,7 @@ import json
 import math
 from typing import Any
 
+from aoi.cluster.sim import mesh
 from aoi.cluster.sim.clock import TICK_SECONDS, parse_rfc3339, rfc3339
 from aoi.cluster.sim.events import EventRecorder
 from aoi.cluster.sim.quantity import bytes_of, cpu_millicores, format_cpu, format_memory
@@ -257,6 +258,10 @@ def _create_pod(state: SimState, rs: dict[str, Any], events: EventRecorder) -> b
                     f'up service account {ns}/{sa}: serviceaccount "{sa}" not found', type_="Warning",
                     component="replicaset-controller")
         return False
+    if state.mesh and mesh.injects(state.store.get("Namespace", None, ns), template["metadata"]):
+        # The mesh's mutating webhook runs before the quota admission plugin: the sidecar's requests count.
+        owner = next((o["name"] for o in rs["metadata"].get("ownerReferences") or []), rs["metadata"]["name"])
+        mesh.inject(template["metadata"], spec, owner, ns)
     refusal = quota_refusal(state, ns, "Pod", spec, f"{rs['metadata']['name']}-{state.store.random_suffix()}")
     if refusal:
         events.emit(rs, "FailedCreate", f"Error creating: {refusal}", type_="Warning",

@@ -17,6 +17,7 @@ from aoi.cluster.sim.apps.model import AppSpec, Component
 from aoi.cluster.sim.clock import EPOCH, SimClock, rfc3339
 from aoi.cluster.sim.datastores import initial_datastores
 from aoi.cluster.sim.events import EventRecorder
+from aoi.cluster.sim.mesh import PROXY, PROXY_INIT, Mesh, check_mesh, install
 from aoi.cluster.sim.noise import NoiseProfile, add_history, alert_rules_off, cluster_age
 from aoi.cluster.sim.programs import ImageCatalog
 from aoi.cluster.sim.state import NodeAgents, SimState
@@ -60,13 +61,16 @@ class Engine:
     """Owns the `SimState` and advances it."""
 
     def __init__(self, app: AppSpec | str, seed: int = 0, *, warmup_ticks: int = WARMUP_TICKS,
-                 noise: NoiseProfile | None = None) -> None:
+                 noise: NoiseProfile | None = None, mesh: Mesh | None = None) -> None:
+        """Raises:
+            ValueError: a mesh this app has no variant for (`mesh.check_mesh`)."""
         spec = get_app(app) if isinstance(app, str) else app
+        check_mesh(spec.name, mesh)
         clock = SimClock()
         rng = random.Random(seed)
         self.state = SimState(app=spec, seed=seed, clock=clock, rng=rng, store=ObjectStore(clock, rng),
-                              telemetry=Telemetry())
-        self.catalog = ImageCatalog(spec)
+                              telemetry=Telemetry(), mesh=mesh)
+        self.catalog = ImageCatalog(spec, (PROXY, PROXY_INIT) if mesh else ())
         self.events = EventRecorder(self.state.store, clock)
         self.traffic = TrafficModel(self.state)
         self._second_wave: list[dict] = []
@@ -97,6 +101,8 @@ class Engine:
                                                                    else namespace_age)),
                 "labels": {"kubernetes.io/metadata.name": ns}}, "spec": {"finalizers": ["kubernetes"]},
                 "status": {"phase": "Active"}})
+        if state.mesh:
+            store.create(install(store.get("Namespace", None, state.app.namespace), rfc3339(EPOCH - namespace_age)))
         sc = storage_class()
         sc["metadata"]["creationTimestamp"] = old
         store.create(sc)

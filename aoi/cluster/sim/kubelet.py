@@ -15,6 +15,7 @@ from aoi.cluster.sim.clock import TICK_SECONDS, rfc3339
 from aoi.cluster.sim.controllers import active
 from aoi.cluster.sim.datastores import datastore_error
 from aoi.cluster.sim.events import EventRecorder
+from aoi.cluster.sim.mesh import PROXY_CONTAINER, agent_probe_result, is_agent_probe, original_probe
 from aoi.cluster.sim.network import active_chaos, component_of, connect
 from aoi.cluster.sim.programs import ImageCatalog, Program, resolve_address, with_behaviour
 from aoi.cluster.sim.quantity import mebibytes
@@ -91,12 +92,27 @@ def sync_pod(state: SimState, catalog: ImageCatalog, events: EventRecorder, pod:
     blocked = mount_error or _sandbox_error(state, events, pod)
     if not blocked:
         _assign_pod_ip(state, pod)
+    initialized = not blocked and _run_init_containers(state, catalog, events, pod, runtimes)
     for spec in pod["spec"]["containers"]:
         rt = runtimes.setdefault(spec["name"], ContainerRuntime())
-        if blocked:
+        if blocked or not initialized:
             continue
         _sync_container(state, catalog, events, pod, spec, rt)
     _pod_status(state, pod, runtimes, blocked)
+
+
+def _run_init_containers(state: SimState, catalog: ImageCatalog, events: EventRecorder, pod: dict[str, Any],
+                         runtimes: dict[str, ContainerRuntime]) -> bool:
+    """Run the init containers one after the other; True once all have completed (the app's containers start in
+    the same sync, as the kubelet's pod worker does)."""
+    for spec in pod["spec"].get("initContainers") or []:
+        rt = runtimes.setdefault(spec["name"], ContainerRuntime())
+        if rt.completed:
+            continue
+        _sync_container(state, catalog, events, pod, spec, rt)
+        if not rt.completed:
+            return False
+    return True
 
 
 def _sandbox_error(state: SimState, events: EventRecorder, pod: dict[str, Any]) -> str:
@@ -196,7 +212,14 @@ def _sync_container(state: SimState, catalog: ImageCatalog, events: EventRecorde
         rt.next_start_tick = tick + 2
         return
     env = container_env(state, pod, spec)
-    program = catalog.program(image, spec.get("command"), env)
+    program = catalog.program(image, spec.get("command"), env, spec.get("args"))
+    limit = mebibytes(spec.get("resources", {}).get("limits", {}).get("memory"))
+    if not isinstance(program, str) and limit and limit < SANDBOX_MIN_MEMORY_MI:
+        # The pod's sandbox had room (another container's limit counts toward it), this container's own cgroup
+        # has not: runc's init process is OOM-killed while the container is created.
+        program = ("failed to create containerd task: failed to create shim task: OCI runtime create failed: runc "
+                   "create failed: unable to start container process: container init was OOM-killed (memory limit "
+                   "too low?): unknown")
     if isinstance(program, str):
         events.emit(pod, "Created", f"Created container {name}", field_path=path, host=node)
         events.emit(pod, "Failed", f"Error: {program}", type_="Warning", field_path=path, host=node)
@@ -266,6 +289,9 @@ def _run_running(state: SimState, catalog: ImageCatalog, events: EventRecorder, 
         for line in state.extra.get("crash_lines", {}).get(key, []):
             state.telemetry.log(pod["metadata"]["namespace"], pod["metadata"]["name"], spec["name"], rt.restarts,
                                 tick, line, logs.is_error_line(line))
+        if rt.exit_code == 0 and any(c["name"] == spec["name"] for c in pod["spec"].get("initContainers") or []):
+            _completed(state, events, pod, spec, rt)
+            return
         _terminated(state, events, pod, spec, rt, rt.exit_code, rt.exit_reason, "")
         return
     if up_seconds >= comp.startup_seconds and rt.exit_after_tick is None:
@@ -330,6 +356,11 @@ def probe_failure(state: SimState, pod: dict[str, Any], spec: dict[str, Any], rt
     protocol = program.behaviour.protocol if program else None
     timeout = float(probe.get("timeoutSeconds", 1))
     slow = _response_seconds(state, pod, program) > timeout
+    if "httpGet" in probe and is_agent_probe(probe):
+        agent = state.containers.get(pod["metadata"]["uid"], {}).get(PROXY_CONTAINER)
+        original = original_probe(pod, probe["httpGet"]["path"])
+        failure = probe_failure(state, pod, spec, rt, original) if original is not None else None
+        return agent_probe_result(pod, probe, agent is not None and agent.listen_port is not None, failure)
     if "httpGet" in probe:
         port = _probe_port(spec, probe["httpGet"].get("port"))
         url = f"http://{ip}:{port}{probe['httpGet'].get('path', '/')}"
@@ -396,6 +427,19 @@ def _terminated(state: SimState, events: EventRecorder, pod: dict[str, Any], spe
         rt.start_granted = True
         rt.last_error = ""
     rt.next_start_tick = tick if rt.start_granted else tick + 1
+
+
+def _completed(state: SimState, events: EventRecorder, pod: dict[str, Any], spec: dict[str, Any],
+               rt: ContainerRuntime) -> None:
+    """An init container that did its job: terminated with exit code 0, never restarted."""
+    start = rt.started_tick if rt.started_tick is not None else state.clock.tick
+    state.extra.setdefault("last_state", {})[f"{pod['metadata']['uid']}/{spec['name']}"] = {
+        "terminated": {"exitCode": 0, "reason": "Completed", "startedAt": rfc3339(_at(state, start)),
+                       "finishedAt": rfc3339(state.clock.now), "containerID": _container_id(pod, spec, rt)}}
+    rt.started_tick = None
+    rt.listen_port = None
+    rt.exit_after_tick = None
+    rt.completed = True
 
 
 def _back_off_allows_start(rt: ContainerRuntime, tick: int, exited_tick: int | None) -> bool:
@@ -488,6 +532,8 @@ def start_outcome(state: SimState, pod: dict[str, Any], spec: dict[str, Any], pr
     style = comp.log_style
     ns = pod["metadata"]["namespace"]
     node = pod["spec"]["nodeName"]
+    if comp.runs_for_seconds is not None:
+        return StartOutcome(0, "Completed", max(1, -(-comp.runs_for_seconds // TICK_SECONDS)), ())
     if comp.pvc and _data_dir_denied(pod, spec):
         return StartOutcome(1, "Error", 1, logs.permission_denied_lines(style, comp.mount_path, state.clock.now))
     limit = mebibytes(spec.get("resources", {}).get("limits", {}).get("memory"))
@@ -528,11 +574,31 @@ def _data_dir_denied(pod: dict[str, Any], spec: dict[str, Any]) -> bool:
     return "fsGroup" not in ctx
 
 
+def _init_status(state: SimState, pod: dict[str, Any], spec: dict[str, Any],
+                 rt: ContainerRuntime | None) -> dict[str, Any]:
+    rt = rt or ContainerRuntime()
+    status: dict[str, Any] = {"name": spec["name"], "image": spec["image"], "imageID": "",
+                              "restartCount": rt.restarts, "started": rt.started_tick is not None,
+                              "ready": rt.completed, "lastState": {}}
+    if rt.completed:
+        status["state"] = state.extra["last_state"][f"{pod['metadata']['uid']}/{spec['name']}"]
+    elif rt.started_tick is not None:
+        status["state"] = {"running": {"startedAt": rfc3339(_at(state, rt.started_tick))}}
+    else:
+        status["state"] = {"waiting": {"reason": rt.last_error or "PodInitializing"}}
+    if rt.completed or rt.started_tick is not None:
+        status["containerID"] = _container_id(pod, spec, rt)
+        status["imageID"] = f"{spec['image'].rsplit(':', 1)[0]}@sha256:" + _container_id(pod, spec, rt)[-64:]
+    return status
+
+
 def _pod_status(state: SimState, pod: dict[str, Any], runtimes: dict[str, ContainerRuntime], mount_error: str) -> None:
     now = rfc3339(state.clock.now)
     statuses = []
     all_ready = True
     any_started = False
+    inits = pod["spec"].get("initContainers") or []
+    initialized = all(runtimes.get(c["name"], ContainerRuntime()).completed for c in inits)
     for spec in pod["spec"]["containers"]:
         rt = runtimes[spec["name"]]
         key = f"{pod['metadata']['uid']}/{spec['name']}"
@@ -554,7 +620,7 @@ def _pod_status(state: SimState, pod: dict[str, Any], runtimes: dict[str, Contai
             status["imageID"] = f"{spec['image'].rsplit(':', 1)[0]}@sha256:" + _container_id(pod, spec, rt)[-64:]
             any_started = True
         else:
-            reason = rt.last_error or "ContainerCreating"
+            reason = rt.last_error or ("PodInitializing" if inits else "ContainerCreating")
             if reason == "ErrImagePull" and rt.backoff_seconds > 10 and state.clock.tick < rt.next_start_tick:
                 reason = "ImagePullBackOff"
             waiting: dict[str, Any] = {"reason": reason}
@@ -589,7 +655,7 @@ def _pod_status(state: SimState, pod: dict[str, Any], runtimes: dict[str, Contai
 
     new_conditions = [
         cond("PodReadyToStartContainers", not mount_error),
-        cond("Initialized", True),
+        cond("Initialized", initialized, "ContainersNotInitialized"),
         cond("Ready", all_ready, "ContainersNotReady"),
         cond("ContainersReady", all_ready, "ContainersNotReady"),
         conditions.get("PodScheduled") or cond("PodScheduled", True),
@@ -597,6 +663,9 @@ def _pod_status(state: SimState, pod: dict[str, Any], runtimes: dict[str, Contai
     new_status = dict(old)
     new_status.update({"phase": "Running" if any_started else "Pending", "conditions": new_conditions,
                        "containerStatuses": statuses, "startTime": old.get("startTime") or now})
+    if inits:
+        new_status["initContainerStatuses"] = [_init_status(state, pod, spec, runtimes.get(spec["name"]))
+                                               for spec in inits]
     if new_status != old:
         pod["status"] = new_status
         state.store.touch(pod)

@@ -70,7 +70,43 @@ def startup_lines(style: str, comp: Component, port: int | None, ts: datetime | 
         return [f"server listening (tcp) on port {port}"]
     if style == "kafka":
         return [f"[{ts.strftime('%Y-%m-%d %H:%M:%S,000')}] INFO [KafkaServer id=1] started (kafka.server.KafkaServer)"]
+    if style in ("envoy", "istio-iptables"):
+        return _istio_startup(style, ts)
     return [f"{ts.strftime('%Y/%m/%d %H:%M:%S')} {name} started"]
+
+
+def _istio_startup(style: str, ts: datetime) -> list[str]:
+    """pilot-agent starting Envoy, or `istio-iptables` writing the pod's redirection rules (Istio's zap format)."""
+    stamp = _iso(ts)
+    if style == "istio-iptables":
+        rules = ["* nat", "-N ISTIO_INBOUND", "-N ISTIO_REDIRECT", "-N ISTIO_IN_REDIRECT", "-N ISTIO_OUTPUT",
+                 "-A ISTIO_INBOUND -p tcp --dport 15008 -j RETURN",
+                 "-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001",
+                 "-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006", "-A PREROUTING -p tcp -j ISTIO_INBOUND",
+                 "-A ISTIO_INBOUND -p tcp --dport 15090 -j RETURN", "-A ISTIO_INBOUND -p tcp --dport 15021 -j RETURN",
+                 "-A ISTIO_INBOUND -p tcp --dport 15020 -j RETURN", "-A ISTIO_INBOUND -p tcp -j ISTIO_IN_REDIRECT",
+                 "-A OUTPUT -p tcp -j ISTIO_OUTPUT", "-A ISTIO_OUTPUT -m owner --uid-owner 1337 -j RETURN",
+                 "-A ISTIO_OUTPUT -j ISTIO_REDIRECT", "COMMIT"]
+        return [f"{stamp}\tinfo\tIstio iptables environment:", f"{stamp}\tinfo\tENVOY_PORT=15001",
+                f"{stamp}\tinfo\tINBOUND_CAPTURE_PORT=15006", f"{stamp}\tinfo\tPROXY_UID=1337",
+                f"{stamp}\tinfo\tRunning iptables-restore with the following input:", *rules,
+                f"{stamp}\tinfo\tRunning iptables-save"]
+    return [f"{stamp}\tinfo\tFLAG: --concurrency=\"0\"", f"{stamp}\tinfo\tFLAG: --domain=\"\"",
+            f"{stamp}\tinfo\tVersion 1.22.3-1b4ea2bb4fb8f6df7b5ea0bc9fb8df4f9e06b5d3-Clean",
+            f"{stamp}\tinfo\tProxy role\ttype=sidecar domain=svc.cluster.local",
+            f"{stamp}\tinfo\tApply proxy config from env {{}}",
+            f"{stamp}\tinfo\tStarting proxy agent",
+            f"{stamp}\tinfo\tstarting",
+            f"{stamp}\tinfo\tEnvoy command: [-c etc/istio/proxy/envoy-rev.json --drain-time-s 45 "
+            f"--drain-strategy immediate --local-address-ip-version v4 --file-flush-interval 1000ms "
+            f"--disable-hot-restart --allow-unknown-static-fields -l warning --component-log-level misc:error]",
+            f"{stamp}\tinfo\txdsproxy\tInitializing with upstream address \"istiod.istio-system.svc:15012\" and "
+            f"cluster \"Kubernetes\"",
+            f"{stamp}\tinfo\tcache\tgenerated new workload certificate\tresourceName=default latency=38.2ms "
+            f"ttl=23h59m59.1s",
+            f"{stamp}\tinfo\tads\tADS: new connection for node:1",
+            f"{stamp}\tinfo\tReadiness succeeded in 1.204182563s",
+            f"{stamp}\tinfo\tEnvoy proxy is ready"]
 
 
 def startup_dependency_failure(style: str, call: Call, address: str, message: str,

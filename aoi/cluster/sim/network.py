@@ -43,7 +43,10 @@ def split_address(address: str, default_port: int) -> tuple[str, int | None]:
         return host, None
 
 
-def connect(state: SimState, namespace: str, address: str, default_port: int, from_node: str | None) -> Connection:
+def connect(state: SimState, namespace: str, address: str, default_port: int, from_node: str | None, *,
+            via_proxy: bool = False) -> Connection:
+    """`via_proxy`: the caller's sidecar makes the connection; it routes to the endpoint pods itself, so the node's
+    kube-proxy rules are not on the path."""
     host, port = split_address(address, default_port)
     dns = DNS_SERVER.get(state.app.name, DEFAULT_DNS)
     parts = host.split(".")
@@ -53,7 +56,7 @@ def connect(state: SimState, namespace: str, address: str, default_port: int, fr
         return Connection(False, "dns", f"dial tcp: lookup {host} on {dns}: no such host", service=svc_name)
     ip = svc["spec"].get("clusterIP", "")
     conn = Connection(False, service=svc_name, ip=ip, port=port)
-    if from_node and not state.nodes[from_node].kube_proxy:
+    if from_node and not via_proxy and not state.nodes[from_node].kube_proxy:
         stopped = state.nodes[from_node].stopped_tick.get("kube-proxy", 0)
         if state.clock.tick - stopped > 6:  # the rules are flushed once the proxy has been down for ~30 s
             conn.error, conn.message = "timeout", f"dial tcp {ip}:{port}: i/o timeout"

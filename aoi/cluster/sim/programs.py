@@ -39,19 +39,20 @@ class PullResult:
 class ImageCatalog:
     """Images that exist in the registries the simulated cluster can reach, and the programs inside them."""
 
-    def __init__(self, app: AppSpec) -> None:
+    def __init__(self, app: AppSpec, extra: tuple[Component, ...] = ()) -> None:
+        """`extra`: programs of images installed beside the app's (a service mesh's proxy)."""
         self._app = app
         self._binaries: dict[str, dict[str, Component]] = {}
         """Images that hold several servers chosen by `command` (DeathStarBench): repo → binary → component."""
         self._by_image: dict[str, Component] = {}
         """Images whose entrypoint is their one server: full reference → component."""
-        for comp in app.components:
+        for comp in (*app.components, *extra):
             if comp.command and comp.kind not in ("mongodb",):
                 self._binaries.setdefault(_repo(comp.image), {})[comp.command[0]] = comp
             else:
                 self._by_image.setdefault(comp.image, comp)
         self._tags: dict[str, set[str]] = {}
-        for comp in app.components:
+        for comp in (*app.components, *extra):
             self._tags.setdefault(_repo(comp.image), set()).add(_tag(comp.image))
         self._by_basename = {comp.image.rsplit("/", 1)[-1]: comp.image for comp in app.components}
         self._variants: dict[str, Program] = {}
@@ -89,14 +90,16 @@ class ImageCatalog:
             f'"{_qualified(image)}": failed to resolve reference "{_qualified(image)}": '
             f"{_qualified(image)}: not found"))
 
-    def program(self, image: str, command: list[str] | None, env: dict[str, str]) -> Program | str:
-        """The program a container runs, or the runtime's error text when the binary does not exist."""
+    def program(self, image: str, command: list[str] | None, env: dict[str, str],
+                args: list[str] | None = None) -> Program | str:
+        """The program a container runs, or the runtime's error text when the binary does not exist. An image
+        that holds several programs picks one by `command`, else by its entrypoint's first argument."""
         if image.startswith(PRIVATE_REGISTRY):
             image = self._public_twin(image)
         if image in self._variants:
             return self._variants[image]
         binaries = self._binaries.get(_repo(image))
-        binary = command[0] if command else ""
+        binary = command[0] if command else args[0] if args else ""
         if binaries is not None:
             comp = binaries.get(binary)
         else:

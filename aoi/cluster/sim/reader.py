@@ -123,10 +123,14 @@ class SimReader:
         ns = self._namespace(namespace)
         pod = self._pod_for(target, ns)
         containers = [c["name"] for c in pod["spec"]["containers"]]
-        name = container or containers[0]
-        if name not in containers:
+        inits = [c["name"] for c in pod["spec"].get("initContainers") or []]
+        # kubectl's default: the container the pod's annotation names (a mesh's injector sets it), else the first.
+        default = (pod["metadata"].get("annotations") or {}).get("kubectl.kubernetes.io/default-container")
+        name = container or (default if default in containers else containers[0])
+        if name not in containers + inits:
             raise InvalidArgumentError(f"container {name!r} is not valid for pod {pod['metadata']['name']}; "
-                                       f"containers: {', '.join(containers)}")
+                                       f"containers: {', '.join(containers)}"
+                                       + (f"; init containers: {', '.join(inits)}" if inits else ""))
         rt = self.engine.state.containers.get(pod["metadata"]["uid"], {}).get(name)
         restarts = rt.restarts if rt else 0
         running = rt is not None and rt.started_tick is not None

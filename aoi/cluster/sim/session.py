@@ -78,10 +78,13 @@ class SimSpec:
     """Ticks run after injecting the fault; None: drawn from the seed (`noise.injection_ticks`), 24 if clean."""
     clean: bool = False
     """Without the background noise of a real cluster (`aoi.cluster.sim.noise`)."""
+    mesh: str | None = None
+    """The service mesh the app runs under (`aoi.cluster.sim.mesh`), or None."""
 
     @property
     def name(self) -> str:
-        parts = [self.app, self.fault or "healthy", self.target or "", str(self.seed), "clean" if self.clean else ""]
+        parts = [self.app, self.fault or "healthy", self.target or "", str(self.seed), "clean" if self.clean else "",
+                 self.mesh or ""]
         return "-".join(p for p in parts if p)
 
 
@@ -138,7 +141,7 @@ class SimSession:
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError) as exc:
                 raise ClusterError(f"simulated cluster state at {self.path} is unreadable ({exc}); delete it to "
                                    f"start the scenario again") from exc
-        cluster = SimCluster(self.spec.app, self.spec.seed, noise=not self.spec.clean)
+        cluster = SimCluster(self.spec.app, self.spec.seed, noise=not self.spec.clean, mesh=self.spec.mesh)
         if self.spec.fault:
             cluster.inject(self.spec.fault, self.spec.target)
             ticks = self.spec.ticks_after_fault

@@ -43,6 +43,8 @@ class ContainerRuntime:
     last_error: str = ""
     listen_port: int | None = None
     """Port the process accepts connections on, once it has finished starting; None while down."""
+    completed: bool = False
+    """An init container whose program exited 0: it is not run again."""
 
 
 @dataclass(slots=True)
@@ -114,6 +116,8 @@ class SimState:
     """`namespace/component` → extra CPU demand in millicores (stress, busy loops)."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Fault-specific state that must be snapshotted with the rest (e.g. kafka backlog)."""
+    mesh: str | None = None
+    """The service mesh installed in the cluster (`sim/mesh.py`), or None."""
 
     def snapshot(self) -> dict[str, Any]:
         return {

@@ -10,7 +10,7 @@ logs and traces, so a tick stays cheap.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +19,18 @@ from aoi.cluster.sim.apps.model import Call, Component
 from aoi.cluster.sim.controllers import pod_ready
 from aoi.cluster.sim.datastores import datastore_error
 from aoi.cluster.sim.flags import flag_values
-from aoi.cluster.sim.network import Connection, active_chaos, component_of, connect, path_impairment
+from aoi.cluster.sim.mesh import (
+    OK,
+    PROXY_CONTAINER,
+    RETRIED_CONNECT_FAILURE,
+    RETRIES,
+    TCP_OK,
+    EnvoyResponse,
+    access_log_line,
+    envoy_call,
+    has_proxy,
+)
+from aoi.cluster.sim.network import Connection, active_chaos, component_of, connect, path_impairment, split_address
 from aoi.cluster.sim.programs import Program, resolve_address
 from aoi.cluster.sim.quantity import cpu_millicores
 from aoi.cluster.sim.state import SimState
@@ -45,6 +56,8 @@ class CallResult:
     success: float
     latency_ms: float
     message: str = ""
+    envoy: EnvoyResponse | None = None
+    """How the caller's sidecar answered, when the call went through one."""
 
 
 @dataclass(slots=True)
@@ -82,6 +95,8 @@ class TrafficModel:
             self.outcome(comp.name)
         self._record_metrics()
         self._write_logs()
+        if state.mesh:
+            self._write_access_logs()
         self._sample_trace()
 
     def _load_running(self) -> bool:
@@ -163,25 +178,60 @@ class TrafficModel:
         address = resolve_address(program, call, env, state.app.namespace, default_port)
         if self._flags.get("paymentUnreachable") and caller.name == "checkout" and call.target == "payment":
             address = "badAddress:50051"  # what the demo's checkout dials for payment while the flag is on
-        conn: Connection = connect(state, state.app.namespace, address, default_port, pod["spec"].get("nodeName"))
+        proxied = self._proxied(pod)
+        if proxied is False:  # iptables sends the call to the sidecar's outbound port, where nothing listens
+            host, port = split_address(address, default_port)
+            svc = state.store.get("Service", state.app.namespace, host.split(".")[0])
+            ip = svc["spec"].get("clusterIP", host) if svc else host
+            return CallResult(call, 0.0, 1.0, f"dial tcp {ip}:{port}: connect: connection refused")
+        conn: Connection = connect(state, state.app.namespace, address, default_port, pod["spec"].get("nodeName"),
+                                   via_proxy=bool(proxied))
+        refused, envoy = conn.bad_fraction, None
+        if proxied and conn.error != "dns":
+            refused, envoy_message, envoy = envoy_call(conn, self._ready_endpoints(conn.service))
+            if not conn.ok:
+                latency = TIMEOUT_MS if conn.error == "timeout" else 1.0 + RETRIES * 25.0 * (envoy.flags != "UH")
+                return CallResult(call, 0.0, latency, self._through_proxy(callee, pod, conn, envoy_message), envoy)
         if not conn.ok:
             latency = TIMEOUT_MS if conn.error == "timeout" else 1.0
             return CallResult(call, 0.0, latency, conn.message)
         error = datastore_error(state, state.app.namespace, call, caller)
         if error:
-            return CallResult(call, 0.0, 2.0, error)
+            return CallResult(call, 0.0, 2.0, error, envoy)
         served = self.outcome(callee.name, stack)
         latency = served.latency_ms + conn.extra_latency_ms + conn.loss * SEGMENTS_PER_CALL * RETRANSMIT_MS
         missed = math.exp(-DEADLINE_MS / latency) if latency > 0 else 0.0
-        ok = (1 - conn.bad_fraction) * (1 - missed) * served.success
+        ok = (1 - refused) * (1 - missed) * served.success
         message = served.message
-        if conn.bad_fraction and not message:
-            message = f"dial tcp {conn.ip}:{conn.port}: connect: connection refused"
+        if refused > 0.001 and not message:
+            message = self._through_proxy(callee, pod, conn, RETRIED_CONNECT_FAILURE) if proxied else \
+                f"dial tcp {conn.ip}:{conn.port}: connect: connection refused"
         if missed > 0.05 and not message:
             message = "context deadline exceeded"
         if served.success < 1 and served.message and call.target not in served.message:
             message = f"{call.target}: {served.message}"
-        return CallResult(call, ok, latency, message)
+        return CallResult(call, ok, latency, message, envoy)
+
+    # -- the mesh ------------------------------------------------------------------------------------------------
+    def _proxied(self, pod: dict[str, Any]) -> bool | None:
+        """None: the pod's traffic goes out directly; True: through its running sidecar; False: iptables redirects
+        it to a sidecar that is not listening."""
+        if not self.state.mesh or not pod or not has_proxy(pod):
+            return None
+        rt = self.state.containers.get(pod["metadata"]["uid"], {}).get(PROXY_CONTAINER)
+        return rt is not None and rt.listen_port is not None
+
+    def _ready_endpoints(self, service: str) -> int:
+        endpoints = self.state.store.get("Endpoints", self.state.app.namespace, service) or {}
+        return sum(len(s.get("addresses") or []) for s in endpoints.get("subsets") or [])
+
+    def _through_proxy(self, callee: Component, pod: dict[str, Any], conn: Connection, envoy_message: str) -> str:
+        """What the app's client reports for a reply its sidecar made up: HTTP and gRPC clients read Envoy's 503
+        body; a plain TCP client (Redis) only sees its connection closed."""
+        if callee.protocol in ("http", "grpc"):
+            return envoy_message
+        return (f"read tcp {pod['status'].get('podIP', '')}:{40000 + conn.port % 20000}->{conn.ip}:{conn.port}: "
+                f"read: connection reset by peer")
 
     # -- inputs --------------------------------------------------------------------------------------------------
     def _serving_program(self, comp: Component) -> tuple[Program | None, dict[str, Any]]:
@@ -435,6 +485,84 @@ class TrafficModel:
                 if noise:
                     emit(noise, False)
 
+    def _write_access_logs(self) -> None:
+        """Envoy's access log in each running sidecar: a sample of the calls its app made (every reply the proxy
+        made up itself among them) and of the requests it passed in to its app."""
+        state = self.state
+        rng = state.rng
+        ns = state.app.namespace
+        for comp in state.app.components:
+            out = self._outcomes.get(comp.name)
+            for pod in self._pods(comp.name):
+                rt = state.containers.get(pod["metadata"]["uid"], {}).get(PROXY_CONTAINER)
+                if rt is None or rt.listen_port is None or out is None:
+                    continue
+                ip = pod["status"].get("podIP", "")
+                name = pod["metadata"]["name"]
+                for result in out.calls:
+                    if result.envoy is None:
+                        continue
+                    local_reply = result.envoy.flags != "-"
+                    for _ in range(1 + int(local_reply and rng.random() < 0.5) if local_reply or rng.random() < 0.4
+                                   else 0):
+                        line = self._outbound_line(result, pod, rng)
+                        state.telemetry.log(ns, name, PROXY_CONTAINER, rt.restarts, state.clock.tick, line,
+                                            local_reply)
+                if self._rates.get(comp.name, 0.0) > 0 and comp.port and pod_ready(pod) and rng.random() < 0.5:
+                    op = rng.choice(comp.operations) if comp.operations else "request"
+                    port = comp.container_port
+                    ts = state.clock.now + timedelta(milliseconds=rng.randint(0, 4999))
+                    remote = f"{self._caller_address(comp, rng)}:{rng.randint(32768, 60999)}"
+                    line = access_log_line(
+                        ts, self._request(comp, op), OK if comp.protocol in ("http", "grpc") else TCP_OK,
+                        duration_ms=out.latency_ms, request_id=_request_id(rng), authority=f"{comp.name}:{comp.port}",
+                        upstream_host=f"{ip}:{port}", cluster=f"inbound|{port}||", upstream_local=
+                        f"127.0.0.6:{rng.randint(32768, 60999)}", downstream_local=f"{ip}:{port}",
+                        downstream_remote=remote, server_name=f"outbound_.{comp.port}_._.{comp.name}.{ns}.svc."
+                        "cluster.local", user_agent=_user_agent(comp, comp.name == state.app.entry))
+                    state.telemetry.log(ns, name, PROXY_CONTAINER, rt.restarts, state.clock.tick, line, False)
+
+    def _outbound_line(self, result: CallResult, pod: dict[str, Any], rng: Any) -> str:
+        state = self.state
+        callee = state.app.component(result.call.target)
+        envoy = result.envoy or OK
+        local_reply = envoy.flags != "-"
+        if not local_reply and callee.protocol not in ("http", "grpc"):
+            envoy = TCP_OK
+        elif local_reply and callee.protocol not in ("http", "grpc"):
+            envoy = replace(envoy, code=0)
+        svc = state.store.get("Service", state.app.namespace, callee.name)
+        cluster_ip = svc["spec"].get("clusterIP", "") if svc else ""
+        ip = pod["status"].get("podIP", "")
+        port = callee.port or 0
+        upstream = "-"
+        if not local_reply:
+            pods = [p for p in self._pods(callee.name) if pod_ready(p)] or self._pods(callee.name)
+            upstream = f"{pods[0]['status'].get('podIP', '')}:{callee.container_port}" if pods else "-"
+        ts = state.clock.now + timedelta(milliseconds=rng.randint(0, 4999))
+        return access_log_line(
+            ts, self._request(callee, result.call.operation), envoy, duration_ms=result.latency_ms,
+            request_id=_request_id(rng), authority=f"{callee.name}:{port}", upstream_host=upstream,
+            cluster=f"outbound|{port}||{callee.name}.{state.app.namespace}.svc.cluster.local",
+            upstream_local="-" if local_reply else f"{ip}:{rng.randint(32768, 60999)}",
+            downstream_local=f"{cluster_ip}:{port}", downstream_remote=f"{ip}:{rng.randint(32768, 60999)}",
+            user_agent=_user_agent(callee, False))
+
+    def _caller_address(self, comp: Component, rng: Any) -> str:
+        """A caller's pod IP; the entry point's visitors arrive from a node (the load balancer's SNAT)."""
+        ips = [p["status"].get("podIP") for caller in self.state.app.callers_of(comp.name)
+               for p in self._pods(caller) if p["status"].get("podIP")]
+        return rng.choice(ips) if ips else rng.choice([n.ip for n in self.state.app.nodes if n.role == "worker"])
+
+    @staticmethod
+    def _request(comp: Component, operation: str) -> str:
+        if comp.protocol == "grpc":
+            return f"POST /{operation} HTTP/2"
+        if comp.protocol == "http":
+            method, _, path = operation.partition(" ")
+            return f"{method} {path.replace('{id}', 'OLJCESPC7Z') or '/'} HTTP/1.1" if path else "GET / HTTP/1.1"
+        return "- - -"
+
     def _sample_trace(self) -> None:
         state = self.state
         rng = state.rng
@@ -466,7 +594,8 @@ class TrafficModel:
             callee = result.call.target
             if callee not in self._outcomes:
                 continue
-            if result.success == 0.0 and result.message and "dial" in result.message:
+            if result.success == 0.0 and result.message and ("dial" in result.message or (
+                    result.envoy is not None and result.envoy.flags != "-")):
                 err = Span(trace_id, f"{rng.getrandbits(64):016x}", span_id, name, result.call.operation, offset,
                            int(min(result.latency_ms, TIMEOUT_MS) * 1000), True, result.message,
                            {"span.kind": "client", "peer.service": callee})
@@ -476,3 +605,15 @@ class TrafficModel:
                                depth + 1)
             offset += child.duration_us
         return span
+
+
+def _request_id(rng: Any) -> str:
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+def _user_agent(callee: Component, from_outside: bool) -> str:
+    """The client a request to `callee` carries: a browser for the entry point's visitors, else gRPC or HTTP."""
+    if from_outside:
+        return "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+    return "grpc-go/1.64.0" if callee.protocol == "grpc" else "Go-http-client/1.1"

@@ -7,10 +7,14 @@ Kubernetes behaviour encoded here:
   not the code, tells them apart.
 * Probes: a failed probe is a Warning `Unhealthy` (`Liveness probe failed: ...` / `Readiness probe failed: ...`).
   Liveness failures restart the container (`Killing: ... failed liveness probe, will be restarted`); readiness
-  failures only take the pod out of endpoints (READY 0/1, no restarts). The failure output says what is wrong:
+  failures only take the pod out of endpoints (READY 0/1 — 1/2 beside a mesh sidecar that is fine — no restarts).
+  The failure output says what is wrong:
   `connection refused` — nothing listens on the probed port (compare it with the ports the container declares);
   a malformed or wrong-protocol answer — the probe speaks another protocol than the server; a deadline exceeded —
   the probe's timing (timeout, initial delay, period, threshold) is too tight for an endpoint that does answer.
+* Istio rewrites the app's probes to its agent (`http-get :15020/app-health/<container>/livez`), which runs the
+  declared probe and answers `statuscode: 500` when it fails: the declared probe (`manifest_probes`) says what was
+  checked, and for a gRPC or TCP probe the 500 stands for a failed connection.
 """
 
 from __future__ import annotations
@@ -186,6 +190,10 @@ def classify_probe(kind: str, spec: ProbeSpec | None, details: PodDetails, messa
     prefix = "liveness" if kind == "Liveness" else "readiness"
     declared = {p for p, _ in details.ports}
     kinds = [probe_failure(m) for m in messages]
+    if spec is not None and spec.handler in ("grpc", "tcp-socket"):
+        # Only Istio's agent turns a gRPC or TCP probe into an HTTP status: it answers 500 when its own check of
+        # the app fails to connect (its gRPC client fails fast on a refused connection), so read it as refused.
+        kinds = ["refused" if k == "status" else k for k in kinds]
     out: dict[str, float] = {}
     if spec is not None and spec.port is not None and declared and spec.port not in declared:
         out[f"{prefix}_probe_incorrect_port"] = 0.9

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 ComponentKind = Literal["service", "frontend", "mongodb", "memcached", "redis", "kafka", "consul", "jaeger",
-                        "flagd", "loadgen", "worker"]
+                        "flagd", "loadgen", "worker", "proxy"]
 """What a component is. Datastores answer their own wire protocol; `worker`s consume a queue and listen on
-nothing; `loadgen` drives traffic into the app's entry point."""
+nothing; `loadgen` drives traffic into the app's entry point; a `proxy` is a service mesh's sidecar (`sim/mesh.py`)."""
 
 WireProtocol = Literal["grpc", "http", "thrift", "mongodb", "memcached", "redis", "kafka"]
 
-LogStyle = Literal["go-hotel", "cpp-thrift", "boutique", "otel", "mongo", "redis", "memcached", "kafka", "plain"]
+LogStyle = Literal["go-hotel", "cpp-thrift", "boutique", "otel", "mongo", "redis", "memcached", "kafka", "plain",
+                   "envoy", "istio-iptables"]
 """The log format a component's real image writes (see `sim/logs.py`)."""
 
 ProbeKind = Literal["grpc", "tcp", "http", "exec"]
@@ -72,6 +73,8 @@ class Component:
     log_style: LogStyle = "plain"
     startup_seconds: int = 5
     replicas: int = 1
+    runs_for_seconds: int | None = None
+    """A program that does its job and exits 0 after this long (an init container's), instead of serving."""
 
     @property
     def container_port(self) -> int | None:
