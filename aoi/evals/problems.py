@@ -16,8 +16,10 @@ Two suites:
   schema can name (not a node or the namespace), plus the healthy control. No analysis task: the answer schema is
   AIOpsLab's label set, which cannot express Cloud-OpsBench's root-cause codes.
 
-The split is fixed here: 11 training fault families plus the healthy control (the paper trains on 11 fault types
-and reports held-out tasks with unseen fault types); every other family, in both suites, is held out.
+The split is fixed here. `aiopslab-sim`: 11 training fault families plus the healthy control (the paper trains
+on 11 fault types and reports held-out tasks with unseen fault types); every other family is held out. `k8s-sim`:
+the 30 root causes of the Cloud-OpsBench dev split may train, the other ten are held out, and the suite's problems
+run at seeds no training episode uses (`K8S_EVAL_SEED_OFFSET`).
 """
 
 from __future__ import annotations
@@ -100,6 +102,26 @@ One family with all four task types (so training sees analysis and mitigation an
 and localization: 27 registry problems train, 60 are held out, every one with a fault type training never saw.
 """
 
+K8S_TRAIN_ROOT_CAUSES: frozenset[str] = frozenset({
+    "incorrect_image_reference", "insufficient_node_cpu", "insufficient_node_memory", "kube_scheduler_unavailable",
+    "kubelet_unavailable", "liveness_probe_incorrect_port", "liveness_probe_incorrect_protocol",
+    "liveness_probe_incorrect_timing", "missing_image_pull_secret", "namespace_cpu_quota_exceeded",
+    "namespace_memory_quota_exceeded", "namespace_pod_quota_exceeded", "namespace_service_quota_exceeded",
+    "namespace_storage_quota_exceeded", "node_affinity_mismatch", "node_cordoned", "node_network_delay",
+    "node_network_packet_loss", "node_selector_mismatch", "oom_killed", "pod_network_delay",
+    "pvc_access_mode_mismatch", "pvc_selector_mismatch", "pvc_storage_class_mismatch",
+    "readiness_probe_incorrect_port", "service_env_var_address_mismatch", "service_protocol_mismatch",
+    "service_selector_mismatch", "taint_toleration_mismatch", "volume_mount_permission_denied",
+})
+"""The 30 Kubernetes root causes that may train: those occurring in the Cloud-OpsBench dev split (its labels, not
+its cases). The other ten (containerd_unavailable, image_registry_dns_failure, kube_proxy_unavailable,
+missing_service_account, pod_anti_affinity_conflict, pod_cpu_overload, pv_binding_occupied, pvc_capacity_mismatch,
+readiness_probe_incorrect_protocol, service_port_mapping_mismatch) never train, on any app, so an evaluation on
+them measures root causes a model never saw."""
+K8S_EVAL_SEED_OFFSET = 10_000
+"""`k8s-sim` problems run at seeds from here on; training data is generated below it, so even a root cause that
+trains is evaluated on clusters (noise, variants, shapes) no training episode saw."""
+
 K8S_APP = "online-boutique"
 
 
@@ -115,11 +137,16 @@ class Problem:
 
     @property
     def split(self) -> Split:
-        return "train" if self.family in TRAIN_FAMILIES else "heldout"
+        """`train` for a training family (`aiopslab-sim`) or a root cause that may train (`k8s-sim`)."""
+        trains = TRAIN_FAMILIES if self.suite == "aiopslab-sim" else K8S_TRAIN_ROOT_CAUSES | {"noop"}
+        return "train" if self.family in trains else "heldout"
 
     def cluster(self, seed: int = 0) -> str:
-        """The cluster spec of this problem, for one run's seed. A healthy control on an app the fault library has
-        no `noop` for is the plain healthy app (the evaluation runner grades it against an empty ground truth)."""
+        """The cluster spec of this problem, for one run's seed (`k8s-sim`: offset by `K8S_EVAL_SEED_OFFSET`). A
+        healthy control on an app the fault library has no `noop` for is the plain healthy app (the evaluation
+        runner grades it against an empty ground truth)."""
+        if self.suite == "k8s-sim":
+            seed += K8S_EVAL_SEED_OFFSET
         if self.family == "noop" and self.app not in FAULTS["noop"].apps:
             return f"sim:{self.app}?seed={seed}"
         target = f"target={self.target}&" if self.target else ""

@@ -122,7 +122,8 @@ def export_episodes(conn: sqlite3.Connection, out_dir: str | Path, *, split: str
     for (thread,) in rows:
         episode = store.episode(thread)
         assert episode is not None
-        ep_split = eval_splits.get(thread) or episode_split(episode["cluster"])
+        # An evaluation's held-out label always stands; otherwise the cluster decides (seeds included).
+        ep_split = "heldout" if eval_splits.get(thread) == "heldout" else episode_split(episode["cluster"])
         agent = str(episode["model"])
         if (episode["status"] != "done" or (split != "all" and ep_split != split)
                 or (agents and not _agent_matches(agent, eval_agents.get(thread), agents))

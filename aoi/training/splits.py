@@ -1,11 +1,14 @@
 """Which split an episode belongs to, from the cluster it ran on.
 
-The split of problems is the evaluation's (`aoi.evals.problems.TRAIN_FAMILIES`): an episode on a simulated cluster
-is `train` when its fault family is a training family (a healthy cluster counts as the `noop` control, which
-trains), else `heldout`. Replayed snapshots (external benchmark data) are `external` and never train.
+The split of problems is the evaluation's (`aoi.evals.problems`): an episode on a simulated cluster is `train` when
+its fault family is an `aiopslab-sim` training family (a healthy cluster counts as the `noop` control, which
+trains), or a Kubernetes root cause that may train (`K8S_TRAIN_ROOT_CAUSES`, on any app) at a seed below
+`K8S_EVAL_SEED_OFFSET`; else `heldout`. Replayed snapshots (external benchmark data) are `external` and never train.
 """
 
 from __future__ import annotations
+
+from urllib.parse import parse_qs
 
 SPLIT_CHOICES = ("train", "heldout", "external", "all")
 
@@ -18,11 +21,20 @@ def episode_family(cluster: str) -> str:
     return path.split("/", 1)[1] if "/" in path else ""
 
 
+def episode_seed(cluster: str) -> int:
+    """The seed in a `sim:` spec (0 when it names none or an unreadable one)."""
+    value = parse_qs(cluster.partition("?")[2]).get("seed", ["0"])[-1]
+    return int(value) if value.isdigit() else 0
+
+
 def episode_split(cluster: str) -> str:
     """`train`, `heldout` or `external` for an episode that ran on `cluster`."""
-    from aoi.evals.problems import TRAIN_FAMILIES
+    from aoi.evals.problems import K8S_EVAL_SEED_OFFSET, K8S_TRAIN_ROOT_CAUSES, TRAIN_FAMILIES
 
     if not cluster.startswith("sim:"):
         return "external"
     family = episode_family(cluster) or "noop"
-    return "train" if family in TRAIN_FAMILIES else "heldout"
+    if family in TRAIN_FAMILIES:
+        return "train"
+    trains = family in K8S_TRAIN_ROOT_CAUSES and episode_seed(cluster) < K8S_EVAL_SEED_OFFSET
+    return "train" if trains else "heldout"

@@ -13,7 +13,16 @@ from aoi.cluster.sim.apps.catalog import get_app
 from aoi.cluster.sim.faults import make_fault
 from aoi.cluster.sim.faults.k8s import K8S_FAULTS
 from aoi.cluster.spec import parse_sim_spec
-from aoi.evals.problems import NOT_SIMULATED, PROBLEMS, TRAIN_FAMILIES, by_id, select
+from aoi.evals.problems import (
+    K8S_EVAL_SEED_OFFSET,
+    K8S_TRAIN_ROOT_CAUSES,
+    NOT_SIMULATED,
+    PROBLEMS,
+    TRAIN_FAMILIES,
+    by_id,
+    select,
+)
+from aoi.training.splits import episode_split
 
 REFERENCE = next((p / "shared" / "reference" for p in Path(__file__).resolve().parents
                   if (p / "shared" / "reference" / "aiopslab_registry.csv").is_file()), None)
@@ -63,7 +72,7 @@ def test_each_problem_injects_the_registry_target_and_grades_with_its_labels() -
 def test_every_cluster_spec_parses_to_its_app_fault_target_and_seed() -> None:
     for problem in PROBLEMS:
         spec = parse_sim_spec(problem.cluster(seed=7))
-        assert (spec.app, spec.seed) == (problem.app, 7)
+        assert (spec.app, spec.seed) == (problem.app, 7 + (K8S_EVAL_SEED_OFFSET if problem.suite == "k8s-sim" else 0))
         if spec.fault is not None:
             assert spec.fault == problem.family
             assert (spec.target or "") == problem.target
@@ -100,7 +109,20 @@ def test_the_k8s_suite_has_every_kubernetes_fault_with_service_localization_only
         if p.task == "localization":
             assert p.target in services, p.id
     assert by_id("noop_detection_online_boutique-1").split == "train"
-    assert by_id("oom_killed-mitigation-1").split == "heldout"
+    assert by_id("oom_killed-mitigation-1").split == "train"
+    assert by_id("pod_cpu_overload-mitigation-1").split == "heldout"
+
+
+def test_the_k8s_split_trains_the_dev_split_root_causes_below_the_evaluation_seeds_only() -> None:
+    assert len(K8S_TRAIN_ROOT_CAUSES) == 30 and set(K8S_FAULTS) > K8S_TRAIN_ROOT_CAUSES
+    heldout = {p.family for p in select("k8s-sim", "heldout")}
+    assert heldout == set(K8S_FAULTS) - K8S_TRAIN_ROOT_CAUSES and len(heldout) == 10
+    assert episode_split("sim:social-network/oom_killed?target=text-service&seed=3") == "train"
+    assert episode_split(f"sim:online-boutique/oom_killed?seed={K8S_EVAL_SEED_OFFSET}") == "heldout"
+    assert episode_split("sim:online-boutique/containerd_unavailable?seed=3") == "heldout"
+    assert episode_split(by_id("oom_killed-mitigation-1").cluster(seed=0)) == "heldout"
+    assert episode_split("sim:hotel-reservation/misconfig_app_hotel_res?seed=99999") == "train"
+    assert episode_split("replay:/data/case") == "external"
 
 
 def test_select_filters_by_glob_and_explains_bad_input() -> None:
