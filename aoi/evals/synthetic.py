@@ -9,7 +9,8 @@ A case is a simulated app with one fault of the library injected and run for `ti
 * `query`: the symptom as a user would report it, in the benchmark's own phrases, chosen from what the alerts
   and pods show (restarts, the entry service failing, some service failing, latency), never from the fault.
 * `process`: the benchmark's two expert tool paths; a simulated case has none, so both are empty.
-* `simulation`: app, fault, target, seed and ticks, so the case can be simulated again (`sim:APP/FAULT?...`).
+* `simulation`: app, fault, variant, target, seed and ticks, so the case can be simulated again
+  (`sim:APP/FAULT?variant=V&...`). Without an explicit variant, each case's is drawn from its seed.
 
 A set (`record_set`) is `<out>/<category>/<id>/` per case plus `<out>/labels.json` (the candidate root causes and
 objects), the layout `aoi eval --suite cloud-opsbench --path OUT` runs. The same arguments give the same bytes.
@@ -39,14 +40,15 @@ QUERIES = {"restart": "Service abnormal restart.", "entry": "Service Availabilit
 
 
 def simulate(app: str, family: str, *, target: str | None = None, seed: int = 0,
-             ticks: int = DEFAULT_TICKS) -> tuple[SimCluster, Fault]:
-    """The incident as `sim:APP/FAULT?seed=N&target=T&ticks=K` runs it: the app, the fault, `ticks` ticks.
+             ticks: int = DEFAULT_TICKS, variant: str | None = None) -> tuple[SimCluster, Fault]:
+    """The incident as `sim:APP/FAULT?seed=N&target=T&ticks=K&variant=V` runs it: the app, the fault, `ticks`
+    ticks (without `variant`, the one drawn from the seed).
 
     Raises:
-        KeyError: unknown fault. ValueError: the fault does not apply to the app, or a bad target.
+        KeyError: unknown fault or variant. ValueError: the fault does not apply to the app, or a bad target.
     """
     cluster = SimCluster(app, seed)
-    fault = cluster.inject(family, target)
+    fault = cluster.inject(family, target, variant=variant)
     cluster.tick(ticks)
     return cluster, fault
 
@@ -86,19 +88,20 @@ def case_metadata(cluster: SimCluster, fault: Fault, *, seed: int, ticks: int) -
     """The case's `metadata.json` (see the module docstring)."""
     return {"namespace": cluster.namespace, "query": symptom_query(cluster), "result": benchmark_result(fault),
             "process": {"path1": [], "path2": []},
-            "simulation": {"app": fault.app, "fault": fault.family, "target": fault.target, "seed": seed,
-                           "ticks": ticks}}
+            "simulation": {"app": fault.app, "fault": fault.family, "variant": fault.variant, "target": fault.target,
+                           "seed": seed, "ticks": ticks}}
 
 
 def record_incident(app: str, family: str, out: str | Path, *, target: str | None = None, seed: int = 0,
-                    ticks: int = DEFAULT_TICKS, force: bool = False) -> Path:
+                    ticks: int = DEFAULT_TICKS, force: bool = False, variant: str | None = None) -> Path:
     """Simulate one incident and write it as a case folder at `out`.
 
     Raises:
-        KeyError: unknown fault. ValueError: the fault does not apply to the app, a bad target, or `noop`.
+        KeyError: unknown fault or variant. ValueError: the fault does not apply to the app, a bad target, or
+            `noop`.
         FileExistsError: `out` exists and is not empty, and `force` is not set.
     """
-    cluster, fault = simulate(app, family, target=target, seed=seed, ticks=ticks)
+    cluster, fault = simulate(app, family, target=target, seed=seed, ticks=ticks, variant=variant)
     return write_snapshot(cluster, out, case_metadata(cluster, fault, seed=seed, ticks=ticks), force=force)
 
 

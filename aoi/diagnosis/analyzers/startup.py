@@ -6,6 +6,9 @@ Kubernetes behaviour encoded here:
   and `ImagePullBackOff`. The error says why: a registry host that does not resolve (`dial tcp: lookup <host>:
   no such host`), a tag or digest that does not exist (`not found`, `manifest unknown`), or credentials missing or
   refused (`authorization failed`, `401`/`403`, `pull access denied`, `FailedToRetrieveImagePullSecret`).
+  Docker Hub refuses an anonymous pull of a repository that does not exist exactly as one of a private repository
+  (`repository does not exist or may require authorization`): a pod that presents no pull secret for it most
+  likely names the repository wrong; one that presents a secret, most likely has the wrong credentials.
 * `CreateContainerConfigError`: a referenced ConfigMap, Secret or key does not exist.
 * A container that cannot write a mounted volume (wrong owner, read-only) exits with `permission denied` on a
   path under the mount in its log, and crash-loops.
@@ -55,6 +58,12 @@ def image_pull(reads: Reads) -> list[Finding]:
             messages = extra + messages
             evidence.insert(0, (f"{pod.name} {pod.status}" + (f": {extra[0]}" if extra else ""), source))
         causes = [image_pull_cause(m) for m in messages]
+        if "denied" in causes:
+            workload_spec = reads.workload(workload)
+            presents = bool(workload_spec and workload_spec.pod_spec.get("imagePullSecrets"))
+            causes = [("auth" if presents else "not_found") if c == "denied" else c for c in causes]
+            if not presents:
+                causes.append("auth")  # a private repository stays possible
         known = [c for c in causes if c in PULL_CAUSES]
         if not known:
             continue
