@@ -311,6 +311,12 @@ VARIANT_EVIDENCE: dict[tuple[str, str], list[Check]] = {
               'v0.10.3"', "code = NotFound", "not found"),
         event("Failed", "Error: ImagePullBackOff"), waiting("adservice", "ErrImagePull", "ImagePullBackOff"),
         ADS_DOWN],
+    ("liveness_probe_incorrect_port", "tcp"): [
+        event("Unhealthy", "Liveness probe failed: dial tcp 172.20.", ":8080: connect: connection refused"),
+        event("Killing", "failed liveness probe"), restarted("adservice", 2)],
+    ("readiness_probe_incorrect_port", "tcp"): [
+        event("Unhealthy", "Readiness probe failed: dial tcp 172.20.", ":9556: connect: connection refused"),
+        running_not_ready("adservice"), no_ready_endpoints("adservice"), ADS_DOWN],
 }
 """Evidence of each variant other than the default (whose evidence is `EVIDENCE`), on a clean cluster."""
 

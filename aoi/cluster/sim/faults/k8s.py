@@ -809,15 +809,27 @@ class LivenessProbeIncorrectProtocol(ProbeFault):
                                  **_wrong_protocol(comp, comp.container_port or 0)}
 
 
+_PORT_PROBE_VARIANTS = {
+    "native": ("A probe in the server's own protocol (gRPC health check, HTTP GET) on a port nothing listens on: "
+               "the gRPC probe times out connecting, the HTTP one is refused."),
+    "tcp": "A tcpSocket probe on a port nothing listens on: connect: connection refused.",
+}
+
+
+def _port_probe(comp: Component, port: int, variant: str) -> dict[str, Any]:
+    return {"tcpSocket": {"port": port}} if variant == "tcp" else _right_protocol(comp, port)
+
+
 class LivenessProbeIncorrectPort(ProbeFault):
     family = "liveness_probe_incorrect_port"
     which = "livenessProbe"
     description = "The liveness probe checks a port nothing listens on: the container is killed and restarted."
+    variants: ClassVar[dict[str, str]] = _PORT_PROBE_VARIANTS
 
     def edit(self, engine: Engine, spec: dict[str, Any], container: dict[str, Any]) -> None:
         comp = _component(engine, self.workload())
         wrong = 8080 if comp.container_port != 8080 else 9090
-        container[self.which] = {**self._base_probe(engine, container), **_right_protocol(comp, wrong)}
+        container[self.which] = {**self._base_probe(engine, container), **_port_probe(comp, wrong, self.variant)}
 
 
 class LivenessProbeIncorrectTiming(ProbeFault):
@@ -848,11 +860,12 @@ class ReadinessProbeIncorrectPort(ProbeFault):
     family = "readiness_probe_incorrect_port"
     which = "readinessProbe"
     description = "The readiness probe checks a port nothing listens on: Running but 0/1 Ready, no endpoints."
+    variants: ClassVar[dict[str, str]] = _PORT_PROBE_VARIANTS
 
     def edit(self, engine: Engine, spec: dict[str, Any], container: dict[str, Any]) -> None:
         comp = _component(engine, self.workload())
         container[self.which] = {**self._base_probe(engine, container),
-                                 **_right_protocol(comp, (comp.container_port or 0) + 1)}
+                                 **_port_probe(comp, (comp.container_port or 0) + 1, self.variant)}
 
 
 # -- Service routing -----------------------------------------------------------------------------------------------
