@@ -159,7 +159,7 @@ def image_pull_cause(message: str) -> PullCause:
     with `authorization failed`, `401`/`403`, `denied` (the pull of a private repository without a pull secret).
     Docker Hub answers an anonymous pull of a repository that does not exist as it answers one of a private
     repository (`pull access denied, repository does not exist or may require authorization`): "denied", which
-    only what the pod presents (pull secrets or none) tells apart.
+    only the rest of the cluster tells apart (the pod's pull secrets, the repositories other workloads pull).
     """
     text = message.lower()
     if "no such host" in text or re.search(r"dial tcp: lookup \S+", text) or "server misbehaving" in text:
