@@ -91,6 +91,9 @@ def sim_faults(app: str | None, as_json: bool) -> None:
     Examples:
       aoi sim faults
       aoi sim faults --app online-boutique --json
+
+    A root cause real clusters show in several shapes lists its variants (the first is the default); pick one with
+    `aoi sim show --variant NAME` or `sim:APP/FAULT?variant=NAME`.
     """
     from aoi.cluster.sim.faults import catalog
 
@@ -98,9 +101,11 @@ def sim_faults(app: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(entries, indent=2))
         return
-    click.echo(f"{'FAMILY':<48}{'APP':<20}{'TARGET':<24}{'LEVEL':<24}FAULT TYPE")
+    click.echo(f"{'FAMILY':<48}{'APP':<20}{'TARGET':<24}{'LEVEL':<24}{'FAULT TYPE':<48}VARIANTS")
     for e in entries:
-        click.echo(f"{e['family']:<48}{e['app']:<20}{e['target'] or '-':<24}{e['system_level']:<24}{e['fault_type']}")
+        variants = ",".join(v["name"] for v in e["variants"])  # type: ignore[attr-defined]
+        click.echo(f"{e['family']:<48}{e['app']:<20}{e['target'] or '-':<24}{e['system_level']:<24}"
+                   f"{e['fault_type']:<48}{variants}")
 
 
 @sim.command("show")
@@ -114,8 +119,11 @@ def sim_faults(app: str | None, as_json: bool) -> None:
               "ages, missing alert rules).")
 @click.option("--mesh", type=click.Choice(MESHES), default=None,
               help="Run the app under a service mesh (istio: sidecars; online-boutique only).")
+@click.option("--variant", default=None, help="The fault's variant (see `aoi sim faults`; default: the first with "
+              "--clean, else one drawn from the seed).")
 @click.option("--json", "as_json", is_flag=True, help="Print {ground_truth, evidence, ...} as JSON.")
 def sim_show(app: str, family: str, target: str | None, seed: int, ticks: int, clean: bool, mesh: str | None,
+             variant: str | None,
              as_json: bool) -> None:
     """Inject a fault into the simulated app and show the incident as a human first sees it.
 
@@ -125,8 +133,9 @@ def sim_show(app: str, family: str, target: str | None, seed: int, ticks: int, c
       aoi sim show --app social-network --fault k8s_target_port-misconfig --target text-service --json
       aoi sim show --app online-boutique --fault oom_killed --clean
       aoi sim show --app online-boutique --fault service_selector_mismatch --mesh istio
+      aoi sim show --app online-boutique --fault oom_killed --variant runtime
     """
-    click.echo(_show(app, family, target, seed, ticks, as_json, clean=clean, mesh=mesh), nl=False)
+    click.echo(_show(app, family, target, seed, ticks, as_json, clean=clean, mesh=mesh, variant=variant), nl=False)
 
 
 @main.command()
@@ -523,7 +532,7 @@ def _audit_log(db: Path | None) -> AuditLog:
 
 
 def _show(app: str, family: str, target: str | None, seed: int, ticks: int, as_json: bool, *,
-          clean: bool = False, mesh: str | None = None) -> str:
+          clean: bool = False, mesh: str | None = None, variant: str | None = None) -> str:
     from aoi.cluster.sim.cluster import SimCluster
     from aoi.cluster.sim.faults import FAULTS
     from aoi.cluster.sim.incident import incident_evidence, render_incident
@@ -531,21 +540,26 @@ def _show(app: str, family: str, target: str | None, seed: int, ticks: int, as_j
     if family not in FAULTS:
         raise click.BadParameter(f"unknown fault {family!r}; see `aoi sim faults` (e.g. {', '.join(sorted(FAULTS)[:4])}"
                                  ", ...)", param_hint="--fault")
+    if variant is not None and variant not in FAULTS[family].variants:
+        raise click.BadParameter(f"fault {family!r} has no variant {variant!r}; variants: "
+                                 f"{', '.join(FAULTS[family].variants)}", param_hint="--variant")
     try:
         cluster = SimCluster(app, seed, noise=not clean, mesh=mesh)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--mesh") from exc
     try:
-        fault = cluster.inject(family, target)
+        fault = cluster.inject(family, target, variant=variant)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault") from exc
     cluster.tick(ticks)
     truth = fault.ground_truth()
     evidence = incident_evidence(cluster, cluster.namespace, list(cluster.app.component_names))
     if as_json:
-        return json.dumps({"app": app, "fault": family, "target": fault.target, "seed": seed, "ticks": ticks,
-                           "ground_truth": truth.to_dict(), "evidence": evidence}, indent=2, sort_keys=True) + "\n"
-    return render_incident(app, family, seed, ticks, truth, evidence)
+        return json.dumps({"app": app, "fault": family, "variant": fault.variant, "target": fault.target,
+                           "seed": seed, "ticks": ticks, "ground_truth": truth.to_dict(), "evidence": evidence},
+                          indent=2, sort_keys=True) + "\n"
+    label = family if len(fault.variants) == 1 else f"{family}, variant {fault.variant}"
+    return render_incident(app, label, seed, ticks, truth, evidence)
 
 
 from aoi.cli_eval import eval_group  # noqa: E402

@@ -15,6 +15,8 @@ from aoi.cluster.spec import MAX_SEED, MAX_TICKS
 @click.option("--app", type=click.Choice(sorted(APPS)), default=None, help="Application to run (one incident).")
 @click.option("--fault", "family", default=None, help="Fault family (see `aoi sim faults`); one incident.")
 @click.option("--target", default=None, help="Fault target component (default: the family's usual target).")
+@click.option("--variant", default=None, help="The fault's variant (see `aoi sim faults`; default: drawn from the "
+              "seed); one incident.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(0, MAX_SEED),
               help="Random seed: same seed, same bytes.")
 @click.option("--ticks", default=24, show_default=True, type=click.IntRange(1, MAX_TICKS),
@@ -30,8 +32,9 @@ from aoi.cluster.spec import MAX_SEED, MAX_TICKS
               help="--many: seeds 0..N-1 per fault.")
 @click.option("--mesh", type=click.Choice(MESHES), default=None,
               help="Run the app under a service mesh (istio: sidecars; online-boutique only).")
-def sim_record(app: str | None, family: str | None, target: str | None, seed: int, ticks: int, out: Path,
-               force: bool, many: bool, apps: str, families: str | None, seeds: int, mesh: str | None) -> None:
+def sim_record(app: str | None, family: str | None, target: str | None, variant: str | None, seed: int, ticks: int,
+               out: Path, force: bool, many: bool, apps: str, families: str | None, seeds: int,
+               mesh: str | None) -> None:
     """Write a simulated incident in the Cloud-OpsBench case layout, which `replay:` reads back.
 
     One incident: `tool_cache.json`, `raw_data/` and a `metadata.json` with the ground truth and a symptom
@@ -41,6 +44,7 @@ def sim_record(app: str | None, family: str | None, target: str | None, seed: in
     \b
     Examples:
       aoi sim record --app online-boutique --fault oom_killed --seed 1 --out cases/oom
+      aoi sim record --app online-boutique --fault oom_killed --variant runtime --out cases/oom-runtime
       aoi triage --cluster replay:cases/oom
       aoi sim record --many --out synthetic --seeds 2
       aoi sim record --many --apps hotel-reservation --faults revoke_auth_mongodb,redeploy_without_PV --out hr
@@ -49,9 +53,9 @@ def sim_record(app: str | None, family: str | None, target: str | None, seed: in
     from aoi.evals import synthetic
 
     if many:
-        if app or family or target:
-            raise click.UsageError("--many records every fault of --apps; leave out --app, --fault and --target "
-                                   "(use --faults to choose)")
+        if app or family or target or variant:
+            raise click.UsageError("--many records every fault of --apps, each in the variant its seed draws; leave "
+                                   "out --app, --fault, --target and --variant (use --faults to choose)")
         app_names = _listed(apps)
         unknown = [a for a in app_names if a not in APPS]
         if unknown or not app_names:
@@ -71,12 +75,12 @@ def sim_record(app: str | None, family: str | None, target: str | None, seed: in
         return
     if app is None or family is None:
         raise click.UsageError("give --app and --fault (one incident), or --many (a set)")
-    _check_spec(app, family, target, seed, ticks)
+    _check_spec(app, family, target, seed, ticks, variant)
     if mesh:
         _check_mesh([app], mesh)
     try:
         folder = synthetic.record_incident(app, family, out, target=target, seed=seed, ticks=ticks, force=force,
-                                           mesh=mesh)
+                                           mesh=mesh, variant=variant)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--target" if target else "--fault") from exc
     except FileExistsError as exc:
@@ -94,18 +98,21 @@ def _check_mesh(apps: list[str], mesh: str) -> None:
             raise click.BadParameter(str(exc), param_hint="--mesh") from exc
 
 
-def _check_spec(app: str, family: str, target: str | None, seed: int, ticks: int) -> None:
-    """The incident as a `sim:` spec would name it, checked the way `sim:` specs are (fault, app, target name)."""
+def _check_spec(app: str, family: str, target: str | None, seed: int, ticks: int, variant: str | None) -> None:
+    """The incident as a `sim:` spec would name it, checked the way `sim:` specs are (fault, app, target name,
+    variant)."""
     from urllib.parse import urlencode
 
     from aoi.cluster.interface import InvalidArgumentError
     from aoi.cluster.spec import parse_sim_spec
 
-    query = urlencode({"seed": seed, "ticks": ticks, **({"target": target} if target is not None else {})})
+    query = urlencode({"seed": seed, "ticks": ticks, **({"target": target} if target is not None else {}),
+                       **({"variant": variant} if variant is not None else {})})
     try:
         parse_sim_spec(f"sim:{app}/{family}?{query}")
     except InvalidArgumentError as exc:
-        raise click.BadParameter(str(exc), param_hint="--target" if "target" in str(exc) else "--fault") from exc
+        hint = next((f"--{w}" for w in ("variant", "target") if w in str(exc)), "--fault")
+        raise click.BadParameter(str(exc), param_hint=hint) from exc
     if family == "noop":
         raise click.BadParameter("noop is the healthy control, not an incident; pick a fault from `aoi sim faults`",
                                  param_hint="--fault")

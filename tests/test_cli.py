@@ -57,6 +57,15 @@ def test_at_least_thirty_kubernetes_root_causes_are_modelled(faults: list[dict])
     assert len(root_causes) >= 30
 
 
+def test_every_fault_lists_its_variants_the_default_first(faults: list[dict]) -> None:
+    for item in faults:
+        assert item["variants"] and all(v["name"] and v["description"] for v in item["variants"])
+    by_family = {f["family"]: [v["name"] for v in f["variants"]] for f in faults}
+    assert by_family["oom_killed"] == ["start", "runtime"]
+    assert by_family["service_env_var_address_mismatch"] == ["namespace", "port", "host"]
+    assert by_family["pod_cpu_overload"] == ["default"]
+
+
 def _show(*args: str) -> str:
     result = CliRunner().invoke(main, ["sim", "show", *args])
     assert result.exit_code == 0, result.output
@@ -78,6 +87,21 @@ def test_show_renders_the_incident_for_a_human() -> None:
     assert "CrashLoopBackOff" in text
     assert "not authorized on geo-db" in text
     assert "## Firing alerts" in text
+
+
+def test_show_injects_the_variant_asked_for() -> None:
+    report = json.loads(_show("--app", "online-boutique", "--fault", "oom_killed", "--variant", "runtime", "--clean",
+                              "--json"))
+    assert report["variant"] == "runtime"
+    assert "CrashLoopBackOff" in report["evidence"]["pods"]
+    assert "variant runtime" in _show("--app", "online-boutique", "--fault", "oom_killed", "--variant", "runtime")
+
+
+def test_an_unknown_variant_is_a_usage_error_that_names_the_valid_ones() -> None:
+    result = CliRunner().invoke(main, ["sim", "show", "--app", "online-boutique", "--fault", "oom_killed",
+                                       "--variant", "boot"])
+    assert result.exit_code == 2
+    assert "has no variant 'boot'; variants: start, runtime" in result.output
 
 
 def test_unknown_fault_is_a_usage_error_that_names_valid_choices() -> None:

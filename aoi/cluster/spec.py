@@ -1,9 +1,10 @@
 """Cluster specs as written on the command line and in IDE configs.
 
 * `sim:APP` — the embedded simulator running APP, healthy;
-* `sim:APP/FAULT?seed=N&target=COMPONENT&ticks=T&clean=1&mesh=istio` — with a fault from the library injected,
-  observed T ticks later (default: a time drawn from the seed as `aoi.cluster.sim.noise` measured it; 24 ticks with
-  `clean=1`, which also leaves out the rest of a real cluster's background noise); `mesh=istio` runs the app under
+* `sim:APP/FAULT?seed=N&target=COMPONENT&ticks=T&clean=1&mesh=istio&variant=NAME` — with a fault from the library
+  injected, observed T ticks later (default: a time drawn from the seed as `aoi.cluster.sim.noise` measured it; 24
+  ticks with `clean=1`, which also leaves out the rest of a real cluster's background noise), in the fault's variant
+  NAME (default: the family's first with `clean=1`, else one drawn from the seed); `mesh=istio` runs the app under
   Istio with sidecars (`aoi.cluster.sim.mesh`);
 * `kube:CONTEXT[/NAMESPACE][?kubeconfig=PATH&config=PATH]` — a live cluster (`parse_kube_spec`);
 * `replay:PATH` — a frozen snapshot: one Cloud-OpsBench case folder (`parse_replay_spec`).
@@ -34,7 +35,7 @@ _OBJECT_NAME = re.compile(r"[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?")
 
 
 def parse_sim_spec(text: str) -> SimSpec:
-    """Parse `sim:APP[/FAULT][?seed=N&target=C&ticks=T&clean=1&mesh=istio]`.
+    """Parse `sim:APP[/FAULT][?seed=N&target=C&ticks=T&clean=1&mesh=istio&variant=V]`.
 
     Raises:
         InvalidArgumentError: with the accepted forms and valid values.
@@ -50,10 +51,10 @@ def parse_sim_spec(text: str) -> SimSpec:
     if app not in APPS:
         raise InvalidArgumentError(f"unknown app {app!r} in {text!r}; apps: {', '.join(APPS)}")
     params = {k: v[-1] for k, v in parse_qs(query, strict_parsing=False).items()}
-    unknown = set(params) - {"seed", "target", "ticks", "clean", "mesh"}
+    unknown = set(params) - {"seed", "target", "ticks", "clean", "mesh", "variant"}
     if unknown:
         raise InvalidArgumentError(f"unknown option(s) {', '.join(sorted(unknown))} in {text!r}; "
-                                   f"options: seed, target, ticks, clean, mesh")
+                                   f"options: seed, target, ticks, clean, mesh, variant")
     clean = params.get("clean", "0")
     if clean not in ("0", "1"):
         raise InvalidArgumentError(f"clean must be 0 or 1 in {text[:200]!r}")
@@ -81,7 +82,14 @@ def parse_sim_spec(text: str) -> SimSpec:
         if app not in FAULTS[fault].apps:
             raise InvalidArgumentError(f"fault {fault!r} does not apply to {app}; apps: "
                                        f"{', '.join(FAULTS[fault].apps)}")
-    return SimSpec(app, fault or None, target, seed, ticks, clean=clean == "1", mesh=mesh)
+    variant = params.get("variant")
+    if variant is not None:
+        if not fault:
+            raise InvalidArgumentError(f"variant needs a fault in {text[:200]!r}: sim:APP/FAULT?variant=NAME")
+        if variant not in FAULTS[fault].variants:
+            raise InvalidArgumentError(f"fault {fault!r} has no variant {variant[:80]!r}; variants: "
+                                       f"{', '.join(FAULTS[fault].variants)}")
+    return SimSpec(app, fault or None, target, seed, ticks, clean=clean == "1", mesh=mesh, variant=variant)
 
 
 def parse_replay_spec(text: str) -> Path:

@@ -148,7 +148,7 @@ def quota_resource(name: str) -> QuotaResource:
 
 
 # -- kubelet: image pulls ---------------------------------------------------------------------------------------
-PullCause = Literal["dns", "not_found", "auth", "other"]
+PullCause = Literal["dns", "not_found", "auth", "denied", "other"]
 
 
 def image_pull_cause(message: str) -> PullCause:
@@ -157,10 +157,15 @@ def image_pull_cause(message: str) -> PullCause:
     A registry host that does not resolve fails in the dial (`lookup <host> ... no such host`); a tag or digest that
     does not exist resolves to `not found` (or a registry's `manifest unknown`); missing or wrong credentials fail
     with `authorization failed`, `401`/`403`, `denied` (the pull of a private repository without a pull secret).
+    Docker Hub answers an anonymous pull of a repository that does not exist as it answers one of a private
+    repository (`pull access denied, repository does not exist or may require authorization`): "denied", which
+    only the rest of the cluster tells apart (the pod's pull secrets, the repositories other workloads pull).
     """
     text = message.lower()
     if "no such host" in text or re.search(r"dial tcp: lookup \S+", text) or "server misbehaving" in text:
         return "dns"
+    if "repository does not exist or may require authorization" in text:
+        return "denied"
     if re.search(r"authoriz|unauthorized|\b401\b|\b403\b|denied|forbidden|failedtoretrieveimagepullsecret|"
                  r"unable to retrieve some image pull secrets|no basic auth credentials", text):
         return "auth"

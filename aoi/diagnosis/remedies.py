@@ -634,7 +634,8 @@ def _targets(target: Any, container_port: dict[str, Any]) -> bool:
 
 def _writes_env(cause: str, name: str, ns: str, seen: _Outputs) -> list[Call]:
     """Re-point each address variable whose host is no Service of the namespace at the Service named most like
-    it, on the port that Service serves."""
+    it, on the port that Service serves; and one that names a Service here on a port it does not expose at the
+    port it does, when it exposes one."""
     deployment = _doc(_docs(seen.text("get_app_yaml", service=name)), "Deployment")
     table = seen.text("get_resources", resource_type="services")
     if deployment is None or table is None:
@@ -646,7 +647,12 @@ def _writes_env(cause: str, name: str, ns: str, seen: _Outputs) -> list[Call]:
         for var in container.get("env") or []:
             value = var.get("value")
             match = _ADDRESS.match(value) if isinstance(value, str) else None
-            if match is None or _resolves(match.group("host"), ns, services):
+            if match is None:
+                continue
+            if _resolves(match.group("host"), ns, services):
+                ports = services.get(match.group("host").split(".", 1)[0], [])
+                if len(ports) == 1 and int(match.group("port")) != ports[0]:
+                    env[var["name"]] = f"{match.group('scheme') or ''}{match.group('host')}:{ports[0]}"
                 continue
             first = match.group("host").split(".", 1)[0]
             close = difflib.get_close_matches(first, list(services), n=1, cutoff=0.6)

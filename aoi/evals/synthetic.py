@@ -9,7 +9,8 @@ A case is a simulated app with one fault of the library injected and run for `ti
 * `query`: the symptom as a user would report it, in the benchmark's own phrases, chosen from what the alerts
   and pods show (restarts, the entry service failing, some service failing, latency), never from the fault.
 * `process`: the benchmark's two expert tool paths; a simulated case has none, so both are empty.
-* `simulation`: app, fault, target, seed and ticks, so the case can be simulated again (`sim:APP/FAULT?...`).
+* `simulation`: app, fault, variant, target, seed and ticks, so the case can be simulated again
+  (`sim:APP/FAULT?variant=V&...`). Without an explicit variant, each case's is drawn from its seed.
 
 A set (`record_set`) is `<out>/<category>/<id>/` per case plus `<out>/labels.json` (the candidate root causes and
 objects), the layout `aoi eval --suite cloud-opsbench --path OUT` runs. The same arguments give the same bytes.
@@ -40,16 +41,17 @@ QUERIES = {"restart": "Service abnormal restart.", "entry": "Service Availabilit
 
 
 def simulate(app: str, family: str, *, target: str | None = None, seed: int = 0,
-             ticks: int = DEFAULT_TICKS, mesh: Mesh | None = None) -> tuple[SimCluster, Fault]:
-    """The incident as `sim:APP/FAULT?seed=N&target=T&ticks=K&mesh=M` runs it: the app (under the mesh, if one
-    is named), the fault, `ticks` ticks.
+             ticks: int = DEFAULT_TICKS, mesh: Mesh | None = None,
+             variant: str | None = None) -> tuple[SimCluster, Fault]:
+    """The incident as `sim:APP/FAULT?seed=N&target=T&ticks=K&mesh=M&variant=V` runs it: the app (under the mesh,
+    if one is named), the fault (without `variant`, in the variant drawn from the seed), `ticks` ticks.
 
     Raises:
-        KeyError: unknown fault. ValueError: the fault does not apply to the app, a bad target, or a mesh the
-        app has no variant for.
+        KeyError: unknown fault or variant. ValueError: the fault does not apply to the app, a bad target, or a
+        mesh the app cannot run under.
     """
     cluster = SimCluster(app, seed, mesh=mesh)
-    fault = cluster.inject(family, target)
+    fault = cluster.inject(family, target, variant=variant)
     cluster.tick(ticks)
     return cluster, fault
 
@@ -90,19 +92,21 @@ def case_metadata(cluster: SimCluster, fault: Fault, *, seed: int, ticks: int) -
     mesh = cluster.engine.state.mesh
     return {"namespace": cluster.namespace, "query": symptom_query(cluster), "result": benchmark_result(fault),
             "process": {"path1": [], "path2": []},
-            "simulation": {"app": fault.app, "fault": fault.family, "target": fault.target, "seed": seed,
-                           "ticks": ticks, **({"mesh": mesh} if mesh else {})}}
+            "simulation": {"app": fault.app, "fault": fault.family, "variant": fault.variant, "target": fault.target,
+                           "seed": seed, "ticks": ticks, **({"mesh": mesh} if mesh else {})}}
 
 
 def record_incident(app: str, family: str, out: str | Path, *, target: str | None = None, seed: int = 0,
-                    ticks: int = DEFAULT_TICKS, force: bool = False, mesh: Mesh | None = None) -> Path:
+                    ticks: int = DEFAULT_TICKS, force: bool = False, mesh: Mesh | None = None,
+                    variant: str | None = None) -> Path:
     """Simulate one incident and write it as a case folder at `out`.
 
     Raises:
-        KeyError: unknown fault. ValueError: the fault does not apply to the app, a bad target, or `noop`.
+        KeyError: unknown fault or variant. ValueError: the fault does not apply to the app, a bad target, or
+            `noop`.
         FileExistsError: `out` exists and is not empty, and `force` is not set.
     """
-    cluster, fault = simulate(app, family, target=target, seed=seed, ticks=ticks, mesh=mesh)
+    cluster, fault = simulate(app, family, target=target, seed=seed, ticks=ticks, mesh=mesh, variant=variant)
     return write_snapshot(cluster, out, case_metadata(cluster, fault, seed=seed, ticks=ticks), force=force)
 
 

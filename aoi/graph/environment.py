@@ -102,8 +102,8 @@ class Environment:
         self._cluster = SessionCluster(self._session)
         self.namespace = self._cluster.namespace
         self.services = list(self._cluster.services_list)
-        self.fault: Fault | None = make_fault(sim_spec.fault, sim_spec.app, sim_spec.target) if sim_spec.fault \
-            else None
+        self.fault: Fault | None = make_fault(sim_spec.fault, sim_spec.app, sim_spec.target,
+                                              sim_spec.fault_variant()) if sim_spec.fault else None
         self.authority = GrantAuthority(key)
         self.probe: MCPServer = build_probe_server(ReadOnlyView(self._cluster), default_namespace=self.namespace)
         executor = Executor(self._cluster, conn, self.authority, AuditLog(conn, key))

@@ -94,6 +94,21 @@ def test_expert_mitigates_through_the_approval_path(aoi_home: Path, cluster: str
         assert {"submission": None, **json.loads(step["completion"])} == step["decision"]
 
 
+@pytest.mark.parametrize(("cluster", "tools"), [
+    ("sim:online-boutique/oom_killed?clean=1&variant=runtime", ["rollback_deployment"]),
+    ("sim:online-boutique/service_env_var_address_mismatch?clean=1&variant=port", ["set_env"]),
+    ("sim:online-boutique/service_port_mapping_mismatch?clean=1&variant=named", ["patch_resource"]),
+    ("sim:online-boutique/node_cordoned?clean=1&variant=pinned", ["uncordon_node"]),
+    ("sim:hotel-reservation/incorrect_image_reference?clean=1&variant=repository", ["rollback_deployment"]),
+    ("sim:online-boutique/missing_image_pull_secret?clean=1&variant=wrong", ["rollback_deployment"]),
+])
+def test_expert_mitigates_the_variants_of_a_root_cause(aoi_home: Path, cluster: str, tools: list[str]) -> None:
+    result, _ = _run(aoi_home, cluster, "mitigation")
+    assert result.success is True
+    assert [w["tool"] for w in result.writes] == tools
+    assert all(w["status"] == "applied" and not w["rolled_back"] for w in result.writes)
+
+
 def test_automatic_approval_declines_a_fix_no_diagnosis_backs(aoi_home: Path) -> None:
     result, store = _run(aoi_home, "sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-rate&clean=1",
                          "mitigation")

@@ -170,8 +170,8 @@ def pull_errors(draw: st.DrawFn) -> tuple[str, str]:
     bare = host.split(":")[0]
     cause, error = draw(st.sampled_from([
         ("not_found", f"rpc error: code = NotFound desc = {resolve}: {ref}: not found"),
-        ("auth", f"{resolve}: pull access denied, repository does not exist or may require authorization: server "
-                 "message: insufficient_scope: authorization failed"),
+        ("denied", f"{resolve}: pull access denied, repository does not exist or may require authorization: server "
+                   "message: insufficient_scope: authorization failed"),
         ("auth", f"{resolve}: failed to authorize: failed to fetch anonymous token: unexpected status from GET request "
                  f"to https://{host}/token?scope=repository%3A{repo}%3Apull&service={bare}: 401 Unauthorized"),
         ("auth", f"{resolve}: failed to authorize: failed to fetch oauth token: unexpected status from POST request "

@@ -71,9 +71,10 @@ def _apply(cluster: SimCluster, writes: list[Call]) -> None:
         WRITE_TOOLS[tool].call(cluster, args, False)
 
 
-def _broken(family: str) -> tuple[SimCluster, Any, str, str]:
+def _broken(family: str, variant: str | None = None) -> tuple[SimCluster, Any, str, str]:
+    """The fault in `variant` (default: the family's first, whatever the seed would draw), 24 ticks on."""
     cluster = SimCluster(APP, seed=0)
-    fault = cluster.inject(family)
+    fault = cluster.inject(family, variant=variant or next(iter(K8S_FAULTS[family].variants)))
     cluster.tick(24)
     truth = fault.ground_truth()
     return cluster, fault, truth.fault_type, truth.fault_object
@@ -96,6 +97,26 @@ def test_the_planned_writes_mitigate_the_cause_and_target_only_what_the_reads_sh
     _apply(cluster, writes)
     cluster.tick(36)
     assert fault.is_mitigated(cluster.engine)
+
+
+OTHER_VARIANTS = [(f, v) for f, cls in K8S_FAULTS.items() for v in list(cls.variants)[1:]]
+
+
+@pytest.mark.parametrize(("family", "variant"), OTHER_VARIANTS)
+def test_the_planned_writes_mitigate_every_variant_of_a_cause(family: str, variant: str) -> None:
+    cluster, fault, cause, obj = _broken(family, variant)
+    writes = plan_writes(cause, obj, cluster.namespace, _read(cluster, cause, obj, compressed=True))
+    assert writes
+    _apply(cluster, writes)
+    cluster.tick(36)
+    assert fault.is_mitigated(cluster.engine)
+
+
+def test_an_address_on_a_port_its_service_does_not_expose_is_pointed_at_the_one_it_does() -> None:
+    cluster, _, cause, obj = _broken("service_env_var_address_mismatch", "port")
+    writes = plan_writes(cause, obj, cluster.namespace, _read(cluster, cause, obj))
+    assert writes == [("set_env", {"kind": "Deployment", "name": "cartservice", "namespace": "boutique",
+                                   "container": "server", "env": {"REDIS_ADDR": "redis-cart:6379"}})]
 
 
 @pytest.mark.parametrize("family", ["namespace_service_quota_exceeded", "namespace_storage_quota_exceeded",

@@ -4,7 +4,7 @@ missing ConfigMap, and a volume the container cannot write."""
 from __future__ import annotations
 
 import pytest
-from diagnosis_fakes import Container, FakeCluster, event, pod, pod_event, ranked, shop
+from diagnosis_fakes import Container, FakeCluster, event, pod, pod_event, ranked, shop, table
 
 from aoi.diagnosis import triage
 from aoi.diagnosis.taxonomy import BY_NAME
@@ -12,6 +12,9 @@ from aoi.diagnosis.triage import render
 
 IMAGE = "registry.example.com/shop/api:1.4.2"
 PULL_ERRORS = {
+    "denied": (f'failed to pull and unpack image "{IMAGE}": failed to resolve reference "{IMAGE}": pull access '
+               "denied, repository does not exist or may require authorization: server message: insufficient_scope: "
+               "authorization failed"),
     "dns": ('failed to pull and unpack image "registry.internal.example:5000/shop/api:1.4.2": failed to resolve '
             'reference "registry.internal.example:5000/shop/api:1.4.2": failed to do request: Head '
             '"https://registry.internal.example:5000/v2/shop/api/manifests/1.4.2": dial tcp: lookup '
@@ -71,6 +74,19 @@ def test_an_image_reference_that_does_not_parse_is_an_incorrect_reference() -> N
 ], ids=["dns", "not-found", "auth", "token-401"])
 def test_the_pull_error_says_why_the_image_cannot_be_pulled(error: str, cause: str) -> None:
     assert ranked(triage(cannot_pull(error), "shop")) == [(cause, "service/api")]
+
+
+def test_a_refused_repository_named_almost_like_one_the_other_workloads_pull_is_a_typo() -> None:
+    """A registry refuses a repository that does not exist as it refuses a private one; a pod without pull secrets
+    asking for `shop/api` while the other workloads pull `shop/apis` has the name wrong."""
+    cluster = cannot_pull(PULL_ERRORS["denied"])
+    assert ranked(triage(cluster, "shop")) == [("missing_image_pull_secret", "service/api")]
+    cluster.tables["deployments"] = table(
+        ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"],
+        [["web", "1/1", 1, 1, "10m", "web", "registry.example.com/shop/apis:1.4.2", "app=web"],
+         ["api", "0/1", 1, 0, "10m", "api", IMAGE, "app=api"],
+         ["cache", "1/1", 1, 1, "10m", "cache", "redis:7", "app=cache"]])
+    assert ranked(triage(cluster, "shop"))[0] == ("incorrect_image_reference", "service/api")
 
 
 def test_a_pull_failure_of_a_pod_that_is_gone_while_the_workload_runs_is_stale() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from aoi.cluster.sim.apps.model import AppSpec
 from aoi.cluster.sim.engine import WARMUP_TICKS, Engine
-from aoi.cluster.sim.faults import Fault, make_fault
+from aoi.cluster.sim.faults import Fault, choose_variant, make_fault
 from aoi.cluster.sim.mesh import Mesh
 from aoi.cluster.sim.noise import DEV_PROFILE
 from aoi.cluster.sim.reader import SimReader
@@ -33,6 +33,7 @@ class SimCluster(SimReader, SimWriter):
         """Raises:
             ValueError: `mesh` is not one the app can run under (Istio: Online Boutique only)."""
         self.engine = Engine(app, seed, warmup_ticks=warmup_ticks, noise=DEV_PROFILE if noise else None, mesh=mesh)
+        self.noise = noise
 
     @property
     def app(self) -> AppSpec:
@@ -42,13 +43,17 @@ class SimCluster(SimReader, SimWriter):
     def namespace(self) -> str:
         return self.engine.state.app.namespace
 
-    def inject(self, family: str, target: str | None = None) -> Fault:
+    def inject(self, family: str, target: str | None = None, *, variant: str | None = None) -> Fault:
         """Inject a fault of the library into the running app; returns it (for its ground truth and predicate).
 
+        `variant` picks the fault's shape; without one a clean cluster gets the family's default and a noisy one a
+        variant drawn from the seed (`faults.choose_variant`); `fault.variant` says which.
+
         Raises:
-            KeyError: unknown family. ValueError: the family does not apply to this app.
+            KeyError: unknown family or variant. ValueError: the family does not apply to this app.
         """
-        fault = make_fault(family, self.app.name, target)
+        chosen = choose_variant(family, self.engine.state.seed, noise=self.noise, variant=variant)
+        fault = make_fault(family, self.app.name, target, chosen)
         fault.inject(self.engine)
         return fault
 

@@ -189,8 +189,7 @@ def _sync_container(state: SimState, catalog: ImageCatalog, events: EventRecorde
                 events.emit(pod, "FailedToRetrieveImagePullSecret", f"Unable to retrieve some image pull secrets "
                             f"({', '.join(missing)}); attempting to pull the image may not succeed.", type_="Warning",
                             host=node)
-            result = catalog.pull(image, secrets, lambda s: state.store.get(
-                "Secret", pod["metadata"]["namespace"], s) is not None)
+            result = catalog.pull(image, secrets, lambda s: state.store.get("Secret", pod["metadata"]["namespace"], s))
             if not result.ok:
                 events.emit(pod, "Failed", result.message, type_="Warning", field_path=path, host=node)
                 events.emit(pod, "Failed", "Error: ErrImagePull", type_="Warning", field_path=path, host=node)

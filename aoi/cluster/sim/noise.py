@@ -162,7 +162,7 @@ def _bad_image(engine: Engine, dep: dict[str, Any], rng: random.Random) -> Told:
     pod = _gone_pod(engine, dep, rng)
     container = _container(dep)
     image = container["image"].rsplit(":", 1)[0] + ":" + rng.choice(("v0.10.4-rc1", "latest-dev", "v2", "canary"))
-    pulled = engine.catalog.pull(image, [], lambda _: False)
+    pulled = engine.catalog.pull(image, [], lambda _: None)
     path = f"spec.containers{{{container['name']}}}"
     return pod, [("Failed", pulled.message, "kubelet", path), ("Failed", "Error: ImagePullBackOff", "kubelet", path)]
 

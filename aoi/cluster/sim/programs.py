@@ -8,13 +8,41 @@ state; the consequences follow from here.
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
 from aoi.cluster.sim.apps.model import AppSpec, Call, Component
 
 PRIVATE_REGISTRY = "ghcr.io/aoi-private/"
-"""Images under this prefix need an imagePullSecret (`regcred`) to pull."""
+"""Images under this prefix need an imagePullSecret holding the registry's credentials to pull."""
+PRIVATE_REGISTRY_LOGIN = ("aoi-bot", "ghp_aoiSimulatedPullToken0000000000000000")
+"""The user and token the private registry accepts; any other login is refused (401)."""
+
+
+def docker_config(host: str, user: str, password: str) -> str:
+    """The `.dockerconfigjson` of a `kubernetes.io/dockerconfigjson` Secret, base64-encoded as a Secret's data is."""
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+    config = {"auths": {host: {"username": user, "password": password, "auth": auth}}}
+    return base64.b64encode(json.dumps(config, separators=(",", ":")).encode()).decode()
+
+
+def registry_login(secret: dict[str, Any] | None, host: str) -> tuple[str, str] | None:
+    """The (user, password) a pull Secret holds for a registry host, as the kubelet's keyring matches it; None
+    when the Secret has no entry for the host (the pull then goes anonymous)."""
+    try:
+        config = json.loads(base64.b64decode((secret or {}).get("data", {}).get(".dockerconfigjson", "")))
+    except (ValueError, TypeError):
+        return None
+    for server, entry in (config.get("auths") or {}).items():
+        if server.removeprefix("https://").split("/", 1)[0] != host or not isinstance(entry, dict):
+            continue
+        if entry.get("auth"):
+            user, _, password = base64.b64decode(entry["auth"]).decode(errors="replace").partition(":")
+            return user, password
+        return str(entry.get("username", "")), str(entry.get("password", ""))
+    return None
 
 UNRESOLVABLE_REGISTRIES = ("registry.invalid/", "docker.example.invalid/")
 
@@ -61,8 +89,9 @@ class ImageCatalog:
             # AIOpsLab's misconfig_app fault: a geo build whose baked-in config points at the wrong MongoDB port.
             self._variants["yinfangchen/geo:app3"] = Program(geo, geo.port, (("mongodb-geo", "mongodb-geo:27777"),))
 
-    def pull(self, image: str, pull_secrets: list[str], secret_exists: Any) -> PullResult:
-        """Whether a node can pull `image` with the pod's imagePullSecrets (`secret_exists(name) -> bool`)."""
+    def pull(self, image: str, pull_secrets: list[str], get_secret: Any) -> PullResult:
+        """Whether a node can pull `image` with the pod's imagePullSecrets (`get_secret(name)`: the Secret object,
+        or None when it does not exist)."""
         for host in UNRESOLVABLE_REGISTRIES:
             if image.startswith(host):
                 registry = host.rstrip("/")
@@ -72,19 +101,30 @@ class ImageCatalog:
                     f"{registry} on 127.0.0.53:53: no such host"))
         if image.startswith(PRIVATE_REGISTRY):
             public = self._public_twin(image)
-            if not any(secret_exists(s) for s in pull_secrets):
+            host = PRIVATE_REGISTRY.split("/", 1)[0]
+            logins = [login for login in (registry_login(get_secret(s), host) for s in pull_secrets) if login]
+            if PRIVATE_REGISTRY_LOGIN not in logins:
+                # No credentials for the host: an anonymous token, which a private repository refuses (403); wrong
+                # ones: the token endpoint refuses the login itself (401).
                 repo = image.split("/", 1)[1].rsplit(":", 1)[0]
+                kind, status = ("oauth", "401 Unauthorized") if logins else ("anonymous", "403 Forbidden")
                 return PullResult(False, "ErrImagePull", (
                     f'Failed to pull image "{image}": failed to pull and unpack image "{image}": failed to resolve '
-                    f'reference "{image}": failed to authorize: failed to fetch anonymous token: unexpected status '
-                    f"from GET request to https://ghcr.io/token?scope=repository%3A{repo.replace('/', '%2F')}"
-                    f"%3Apull&service=ghcr.io: 403 Forbidden"))
+                    f'reference "{image}": failed to authorize: failed to fetch {kind} token: unexpected status '
+                    f"from GET request to https://{host}/token?scope=repository%3A{repo.replace('/', '%2F')}"
+                    f"%3Apull&service={host}: {status}"))
             image = public
         if image in self._variants:
             return PullResult(True)
         repo, tag = _repo(image), _tag(image)
         if repo in self._tags and tag in self._tags[repo]:
             return PullResult(True)
+        if repo not in self._tags and _qualified(image).startswith("docker.io/"):
+            # Docker Hub does not say whether a repository exists to an anonymous client: it refuses the token.
+            return PullResult(False, "ErrImagePull", (
+                f'Failed to pull image "{image}": failed to pull and unpack image "{_qualified(image)}": failed to '
+                f'resolve reference "{_qualified(image)}": pull access denied, repository does not exist or may '
+                "require authorization: server message: insufficient_scope: authorization failed"))
         return PullResult(False, "ErrImagePull", (
             f'Failed to pull image "{image}": rpc error: code = NotFound desc = failed to pull and unpack image '
             f'"{_qualified(image)}": failed to resolve reference "{_qualified(image)}": '

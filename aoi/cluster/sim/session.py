@@ -39,7 +39,7 @@ CLEAN_TICKS_AFTER_FAULT = 24
 MAX_CATCH_UP_TICKS = 120
 """At most ten simulated minutes are replayed per call, however long the session sat idle."""
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MAGIC = b"AOI-SIM-STATE-2\n"
 """Every state file starts with this, then the 32-byte HMAC of the rest."""
 KEY_FILE = "state.key"
@@ -80,12 +80,25 @@ class SimSpec:
     """Without the background noise of a real cluster (`aoi.cluster.sim.noise`)."""
     mesh: str | None = None
     """The service mesh the app runs under (`aoi.cluster.sim.mesh`), or None."""
+    variant: str | None = None
+    """The fault's variant; None: the family's default if clean, else drawn from the seed (`choose_variant`)."""
 
     @property
     def name(self) -> str:
-        parts = [self.app, self.fault or "healthy", self.target or "", str(self.seed), "clean" if self.clean else "",
-                 self.mesh or ""]
+        parts = [self.app, self.fault or "healthy", self.variant or "", self.target or "", str(self.seed),
+                 "clean" if self.clean else "", self.mesh or ""]
         return "-".join(p for p in parts if p)
+
+    def fault_variant(self) -> str | None:
+        """The variant of the fault this spec injects (None for a healthy cluster).
+
+        Raises:
+            KeyError: unknown fault or variant.
+        """
+        from aoi.cluster.sim.faults import choose_variant
+
+        return choose_variant(self.fault, self.seed, noise=not self.clean, variant=self.variant) if self.fault \
+            else None
 
 
 class SimSession:
@@ -143,7 +156,7 @@ class SimSession:
                                    f"start the scenario again") from exc
         cluster = SimCluster(self.spec.app, self.spec.seed, noise=not self.spec.clean, mesh=self.spec.mesh)
         if self.spec.fault:
-            cluster.inject(self.spec.fault, self.spec.target)
+            cluster.inject(self.spec.fault, self.spec.target, variant=self.spec.variant)
             ticks = self.spec.ticks_after_fault
             if ticks is None:
                 ticks = CLEAN_TICKS_AFTER_FAULT if self.spec.clean else injection_ticks(cluster.engine.state.rng,

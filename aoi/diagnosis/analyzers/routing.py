@@ -9,7 +9,8 @@ Kubernetes behaviour encoded here:
   refused. A Service port whose protocol differs from the container port's (UDP vs TCP) carries no TCP traffic.
 * A caller finds its dependency through an address in its environment (`*_ADDR`, `*_HOST`/`*_PORT`); an address
   whose host is not a Service of the namespace, or whose port is not that Service's port, fails in the caller's
-  logs (`no such host`, `connection refused`, `deadline exceeded`) while the dependency itself is healthy.
+  logs (`no such host`, `connection refused`, `deadline exceeded`) while the dependency itself is healthy. A
+  client that resolved the name reports the address it dialled: the Service's ClusterIP and the wrong port.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ def _service_ports(reads: Reads) -> dict[str, set[int]]:
         ports = {int(p) for p in re.findall(r"(?:^|,)(\d+)(?::\d+)?/", row.get("PORT(S)", ""))}
         out[row.get("NAME", "")] = ports
     return out
+
+
+def _service_ips(reads: Reads) -> dict[str, str]:
+    """Service name → its ClusterIP: a client that resolved the name reports the address it dialled."""
+    return {row.get("NAME", ""): row.get("CLUSTER-IP", "") for row in reads.table("services")
+            if row.get("CLUSTER-IP", "") not in ("", "None", "<none>")}
 
 
 def _endpoints(reads: Reads) -> dict[str, str]:
@@ -86,7 +93,7 @@ def service_wiring(reads: Reads) -> list[Finding]:
                                         evidence, [("service_port_mapping_mismatch", 0.9)],
                                         reads.label("check_service_connectivity", service=svc_name,
                                                     port=int(port.get("port", target)))))
-            elif isinstance(target, str) and not target.isdigit() and names and target not in names:
+            elif isinstance(target, str) and not target.isdigit() and declared and target not in names:
                 findings.append(finding("service_wiring", service_object(name),
                                         f"Service {svc_name} names targetPort {target!r}, which no container declares",
                                         evidence, [("service_port_mapping_mismatch", 0.85)], ep_source))
@@ -116,6 +123,7 @@ def caller_addresses(reads: Reads) -> list[Finding]:
     ports = _service_ports(reads)
     if not ports:
         return findings
+    ips = _service_ips(reads)
     for name in reads.services():
         workload = reads.workload(name)
         if workload is None:
@@ -149,7 +157,8 @@ def caller_addresses(reads: Reads) -> list[Finding]:
                            f"{env.get('name')}={value}: Service {short} listens on "
                            f"{', '.join(map(str, sorted(ports[short])))}")
                 evidence = [(problem, reads.label("get_app_yaml", service=name))]
-                errors = _error_lines(reads, name, (host,) if short not in ports else (f"{host}:{port}",))
+                errors = _error_lines(reads, name, (host,) if short not in ports else
+                                      (f"{host}:{port}", *([f"{ips[short]}:{port}"] if short in ips else [])))
                 evidence += [(line, reads.label("get_error_logs", service=name)) for line in errors[:1]]
                 unhealthy = name in unhealthy_workloads(reads)
                 # An address of an optional component that is not deployed is ordinary: only a caller that

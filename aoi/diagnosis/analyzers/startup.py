@@ -6,6 +6,9 @@ Kubernetes behaviour encoded here:
   and `ImagePullBackOff`. The error says why: a registry host that does not resolve (`dial tcp: lookup <host>:
   no such host`), a tag or digest that does not exist (`not found`, `manifest unknown`), or credentials missing or
   refused (`authorization failed`, `401`/`403`, `pull access denied`, `FailedToRetrieveImagePullSecret`).
+  Docker Hub refuses an anonymous pull of a repository that does not exist exactly as one of a private repository
+  (`repository does not exist or may require authorization`): a repository named almost like one the other
+  workloads pull, by a pod that presents no pull secret, is misspelt; otherwise credentials are the likelier cause.
 * `CreateContainerConfigError`: a referenced ConfigMap, Secret or key does not exist.
 * A container that cannot write a mounted volume (wrong owner, read-only) exits with `permission denied` on a
   path under the mount in its log, and crash-loops.
@@ -13,6 +16,7 @@ Kubernetes behaviour encoded here:
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from aoi.diagnosis.analyzers.common import finding, is_current, newest_first, service_object
@@ -55,6 +59,11 @@ def image_pull(reads: Reads) -> list[Finding]:
             messages = extra + messages
             evidence.insert(0, (f"{pod.name} {pod.status}" + (f": {extra[0]}" if extra else ""), source))
         causes = [image_pull_cause(m) for m in messages]
+        if "denied" in causes:
+            typo = _misspelt_repository(reads, workload, messages)
+            causes = [("not_found" if typo else "auth") if c == "denied" else c for c in causes]
+            if typo:
+                causes.append("auth")  # a private repository stays possible
         known = [c for c in causes if c in PULL_CAUSES]
         if not known:
             continue
@@ -68,6 +77,27 @@ def image_pull(reads: Reads) -> list[Finding]:
                                 else reads.label("get_app_yaml", service=workload),
                                 stale=pod is None and not current))
     return findings
+
+
+_PULLED = re.compile(r'Failed to pull image "([^"]+)"')
+
+
+def _repository(image: str) -> str:
+    last = image.rsplit("/", 1)[-1]
+    return image.rsplit(":", 1)[0] if ":" in last else image.split("@", 1)[0]
+
+
+def _misspelt_repository(reads: Reads, workload: str, messages: list[str]) -> bool:
+    """A repository refused as "does not exist or may require authorization" that the pod presents no pull secret
+    for, and whose name is a near-miss of a repository the namespace's other Deployments pull: a typo, not a
+    private repository."""
+    spec = reads.workload(workload)
+    if spec is not None and spec.pod_spec.get("imagePullSecrets"):
+        return False
+    failing = {_repository(m.group(1)) for text in messages for m in _PULLED.finditer(text)}
+    running = {_repository(image) for row in reads.table("deployments", wide=True) if row.get("NAME") != workload
+               for image in row.get("IMAGES", "").split(",") if image}
+    return any(0.85 <= difflib.SequenceMatcher(None, bad, good).ratio() < 1 for bad in failing for good in running)
 
 
 def container_config(reads: Reads) -> list[Finding]:

@@ -270,6 +270,56 @@ EVIDENCE: dict[str, list[Check]] = {
         ADS_DOWN],
 }
 
+def last_terminated(component: str, reason: str, exit_code: int) -> Check:
+    return lambda state: any((s.get("lastState") or {}).get("terminated", {}).get("reason") == reason
+                             and s["lastState"]["terminated"]["exitCode"] == exit_code
+                             for s in _statuses(state, component))
+
+
+VARIANT_EVIDENCE: dict[tuple[str, str], list[Check]] = {
+    ("oom_killed", "runtime"): [
+        last_terminated("adservice", "OOMKilled", 137), restarted("adservice", 2),
+        waiting("adservice", "CrashLoopBackOff"),
+        event("BackOff", "Back-off restarting failed container server in pod adservice-"), ADS_DOWN],
+    ("service_env_var_address_mismatch", "port"): [
+        error_log("cartservice", ":6380: i/o timeout"), error_log("frontend", "could not retrieve cart"),
+        metric_above("frontend", "error_rate", 0.5)],
+    ("service_env_var_address_mismatch", "host"): [
+        error_log("cartservice", "lookup redis-crat on 169.254.20.10:53: no such host"),
+        error_log("frontend", "could not retrieve cart"), metric_above("frontend", "error_rate", 0.5)],
+    ("service_port_mapping_mismatch", "named"): [
+        # The labels match, the pod is ready, yet no endpoints: the named port resolves on no container.
+        lambda s: s.store.get("Endpoints", NS, "adservice")["subsets"] == [],
+        lambda s: s.store.get("Service", NS, "adservice")["spec"]["ports"][0]["targetPort"] == "grpc", ADS_DOWN],
+    ("missing_image_pull_secret", "missing"): [
+        event("FailedToRetrieveImagePullSecret", "Unable to retrieve some image pull secrets (ghcr-pull); attempting "
+              "to pull the image may not succeed."),
+        event("Failed", 'Failed to pull image "ghcr.io/aoi-private/adservice:v0.10.3"', "anonymous token",
+              "403 Forbidden"), waiting("adservice", "ErrImagePull", "ImagePullBackOff"), ADS_DOWN],
+    ("missing_image_pull_secret", "wrong"): [
+        event("Failed", 'Failed to pull image "ghcr.io/aoi-private/adservice:v0.10.3"', "failed to fetch oauth token",
+              "401 Unauthorized"), exists("Secret", "ghcr-pull"),
+        waiting("adservice", "ErrImagePull", "ImagePullBackOff"), ADS_DOWN],
+    ("node_cordoned", "pinned"): [
+        event("FailedScheduling", UNSCHEDULABLE + "2 node(s) didn't match Pod's node affinity/selector, 2 node(s) "
+              "were unschedulable.", NO_PREEMPTION),
+        lambda s: [n["metadata"]["name"] for n in s.store.list("Node") if n["spec"].get("unschedulable")]
+        == ["master", "worker-02"],
+        pending_unscheduled("cartservice"), CART_DOWN],
+    ("incorrect_image_reference", "repository"): [
+        event("Failed", 'Failed to pull image "us-central1-docker.pkg.dev/google-samples/microservices-demo/adsevice:'
+              'v0.10.3"', "code = NotFound", "not found"),
+        event("Failed", "Error: ImagePullBackOff"), waiting("adservice", "ErrImagePull", "ImagePullBackOff"),
+        ADS_DOWN],
+    ("liveness_probe_incorrect_port", "tcp"): [
+        event("Unhealthy", "Liveness probe failed: dial tcp 172.20.", ":8080: connect: connection refused"),
+        event("Killing", "failed liveness probe"), restarted("adservice", 2)],
+    ("readiness_probe_incorrect_port", "tcp"): [
+        event("Unhealthy", "Readiness probe failed: dial tcp 172.20.", ":9556: connect: connection refused"),
+        running_not_ready("adservice"), no_ready_endpoints("adservice"), ADS_DOWN],
+}
+"""Evidence of each variant other than the default (whose evidence is `EVIDENCE`), on a clean cluster."""
+
 OBJECT_KINDS = {
     "namespace": {"namespace_cpu_quota_exceeded", "namespace_memory_quota_exceeded", "namespace_pod_quota_exceeded",
                   "namespace_service_quota_exceeded", "namespace_storage_quota_exceeded"},
@@ -287,17 +337,24 @@ def healthy() -> SimCluster:
     return cluster
 
 
-_INJECTED: dict[str, tuple[SimCluster, Fault, dict[str, Any]]] = {}
+_INJECTED: dict[tuple[str, str], tuple[SimCluster, Fault, dict[str, Any]]] = {}
 
 
-def injected(family: str) -> tuple[SimCluster, Fault]:
-    """The cluster `INJECT_TICKS` after the fault, rewound to that instant on every call (built once per fault)."""
-    if family not in _INJECTED:
-        cluster = SimCluster(APP, seed=0)
-        fault = cluster.inject(family)
+def default_variant(family: str) -> str:
+    return next(iter(FAULTS[family].variants))
+
+
+def injected(family: str, variant: str | None = None, *, noise: bool = True) -> tuple[SimCluster, Fault]:
+    """The cluster `INJECT_TICKS` after the fault in `variant` (default: the family's first, whatever the seed
+    would draw), rewound to that instant on every call (built once per fault and variant)."""
+    variant = variant or default_variant(family)
+    key = (family, variant, noise)
+    if key not in _INJECTED:
+        cluster = SimCluster(APP, seed=0, noise=noise)
+        fault = cluster.inject(family, variant=variant)
         cluster.tick(INJECT_TICKS)
-        _INJECTED[family] = (cluster, fault, cluster.snapshot())
-    cluster, fault, snap = _INJECTED[family]
+        _INJECTED[key] = (cluster, fault, cluster.snapshot())
+    cluster, fault, snap = _INJECTED[key]
     cluster.restore(snap)
     return cluster, fault
 
@@ -410,15 +467,20 @@ def test_a_liveness_kill_restarts_at_once_until_the_back_off_outgrows_the_contai
     assert seen == {"running", "CrashLoopBackOff"}
 
 
-@pytest.mark.parametrize("family", sorted(K8S_FAULTS))
-def test_the_documented_mitigation_fixes_the_root_cause_in_time(family: str) -> None:
-    cluster, fault = injected(family)
+def mitigated_in_time(cluster: SimCluster, fault: Fault) -> bool:
+    """Apply the documented mitigation; whether the predicate turns true within the fault's `mitigation_ticks`."""
     fault.mitigate(cluster, cluster.engine)
     for _ in range(fault.mitigation_ticks):
         cluster.tick()
         if fault.is_mitigated(cluster.engine):
-            return
-    pytest.fail(f"{family} not mitigated within {fault.mitigation_ticks} ticks")
+            return True
+    return False
+
+
+@pytest.mark.parametrize("family", sorted(K8S_FAULTS))
+def test_the_documented_mitigation_fixes_the_root_cause_in_time(family: str) -> None:
+    cluster, fault = injected(family)
+    assert mitigated_in_time(cluster, fault), f"{family} not mitigated within {fault.mitigation_ticks} ticks"
 
 
 @pytest.mark.parametrize("family", sorted(K8S_FAULTS))
@@ -443,14 +505,107 @@ def test_every_root_cause_that_applies_to_another_app_breaks_it_and_its_fix_heal
     for family, cls in sorted(K8S_FAULTS.items()):
         if app not in cls.apps:
             continue
-        cluster = SimCluster(app, seed=0)
-        fault = cluster.inject(family)
-        cluster.tick(INJECT_TICKS)
-        assert not fault.is_mitigated(cluster.engine), family
-        fault.mitigate(cluster, cluster.engine)
-        for _ in range(fault.mitigation_ticks):
-            cluster.tick()
-            if fault.is_mitigated(cluster.engine):
-                break
-        else:
-            pytest.fail(f"{family} on {app} not mitigated within {fault.mitigation_ticks} ticks")
+        for variant in cls.variants:
+            _breaks_and_heals(app, family, variant)
+
+
+def _breaks_and_heals(app: str, family: str, variant: str) -> None:
+    cluster = SimCluster(app, seed=0)
+    fault = cluster.inject(family, variant=variant)
+    cluster.tick(INJECT_TICKS)
+    assert not fault.is_mitigated(cluster.engine), (family, variant)
+    assert mitigated_in_time(cluster, fault), f"{family} ({variant}) on {app} not mitigated in time"
+
+
+# -- variants ------------------------------------------------------------------------------------------------------
+VARIANTS = [(family, variant) for family, cls in sorted(K8S_FAULTS.items()) for variant in cls.variants]
+
+
+def test_every_variant_of_the_library_has_its_evidence_listed() -> None:
+    others = {(f, v) for f, v in VARIANTS if v != default_variant(f)}
+    assert set(VARIANT_EVIDENCE) == others
+    assert {f for f, _ in others} >= {"oom_killed", "service_env_var_address_mismatch", "service_port_mapping_mismatch",
+                                      "missing_image_pull_secret", "node_cordoned", "incorrect_image_reference"}
+
+
+@pytest.mark.parametrize(("family", "variant"), sorted(VARIANT_EVIDENCE))
+def test_a_variant_shows_its_own_evidence_and_the_healthy_cluster_shows_none(
+        family: str, variant: str, healthy: SimCluster) -> None:
+    cluster, fault = injected(family, variant, noise=False)
+    checks = VARIANT_EVIDENCE[(family, variant)]
+    assert fault.variant == variant
+    assert [i for i, check in enumerate(checks) if not check(cluster.engine.state)] == []
+    assert [i for i, check in enumerate(checks) if check(healthy.engine.state)] == []
+    assert not fault.is_mitigated(cluster.engine)
+
+
+def _has_event(cluster: SimCluster, reason: str) -> bool:
+    return any(e["reason"] == reason for e in cluster.engine.state.store.list("Event", NS))
+
+
+def test_variants_lack_the_evidence_of_the_default_where_real_clusters_do() -> None:
+    """A runtime OOM has a sandbox and a pod IP; a refused login names no missing secret; a named targetPort that
+    resolves nowhere leaves no endpoints although the pod is ready and the labels match."""
+    runtime, _ = injected("oom_killed", "runtime", noise=False)
+    assert not _has_event(runtime, "FailedCreatePodSandBox")
+    assert all(p["status"].get("podIP") for p in _pods(runtime.engine.state, "adservice"))
+    wrong, _ = injected("missing_image_pull_secret", "wrong", noise=False)
+    assert not _has_event(wrong, "FailedToRetrieveImagePullSecret")
+    named, _ = injected("service_port_mapping_mismatch", "named", noise=False)
+    assert all(s["ready"] for s in _statuses(named.engine.state, "adservice"))
+
+
+@pytest.mark.parametrize(("family", "variant"), sorted(VARIANT_EVIDENCE))
+def test_a_variant_is_fixed_by_the_documented_mitigation_and_not_by_the_wrong_one(family: str, variant: str) -> None:
+    cluster, fault = injected(family, variant, noise=False)
+    fault.wrong_mitigation(cluster, cluster.engine)
+    for _ in range(fault.mitigation_ticks):
+        cluster.tick()
+        assert not fault.is_mitigated(cluster.engine)
+    cluster, fault = injected(family, variant, noise=False)
+    assert mitigated_in_time(cluster, fault), f"{family} ({variant}) not mitigated in time"
+
+
+@pytest.mark.parametrize("family", sorted({f for f, _ in VARIANT_EVIDENCE}))
+def test_the_ground_truth_is_the_same_in_every_variant(family: str) -> None:
+    truths = {make_fault(family, APP, None, variant).ground_truth() for variant in K8S_FAULTS[family].variants}
+    assert len(truths) == 1
+
+
+@pytest.mark.parametrize("family", ["oom_killed", "service_port_mapping_mismatch", "node_cordoned"])
+def test_a_clean_cluster_injects_the_default_variant_exactly_as_before_variants_existed(family: str) -> None:
+    """The default variant is the benchmark's setting: a clean cluster injecting the family without a variant is
+    the cluster injecting the first variant by name, read for read."""
+    implicit = SimCluster(APP, seed=0, noise=False)
+    fault = implicit.inject(family)
+    implicit.tick(INJECT_TICKS)
+    explicit, _ = injected(family, default_variant(family), noise=False)
+    assert fault.variant == default_variant(family)
+    for kind in ("pods", "events", "endpoints", "nodes"):
+        assert implicit.get_resources(kind, namespace=NS) == explicit.get_resources(kind, namespace=NS)
+
+
+def test_a_noisy_cluster_draws_the_variant_from_its_seed_without_touching_the_clusters_own_draws() -> None:
+    drawn = {}
+    for seed in range(6):
+        first = SimCluster(APP, seed=seed).inject("service_env_var_address_mismatch")
+        again = SimCluster(APP, seed=seed).inject("service_env_var_address_mismatch")
+        assert first.variant == again.variant
+        assert first.ground_truth() == make_fault("service_env_var_address_mismatch", APP).ground_truth()
+        drawn[seed] = first.variant
+    assert len(set(drawn.values())) > 1  # the seeds cover more than one variant
+    seed, variant = next((s, v) for s, v in drawn.items() if v != default_variant("service_env_var_address_mismatch"))
+    implicit, named = SimCluster(APP, seed=seed), SimCluster(APP, seed=seed)
+    implicit.inject("service_env_var_address_mismatch")
+    named.inject("service_env_var_address_mismatch", variant=variant)
+    implicit.tick(6)
+    named.tick(6)
+    assert implicit.get_resources("pods", namespace=NS) == named.get_resources("pods", namespace=NS)
+    assert implicit.engine.state.rng.getstate() == named.engine.state.rng.getstate()
+
+
+def test_an_unknown_variant_is_refused_with_the_valid_ones() -> None:
+    with pytest.raises(KeyError, match="valid variants: start, runtime"):
+        SimCluster(APP, seed=0, noise=False).inject("oom_killed", variant="boot")
+    with pytest.raises(KeyError, match="valid variants: default"):
+        make_fault("pod_cpu_overload", APP, None, "grpc")

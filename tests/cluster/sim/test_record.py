@@ -207,6 +207,18 @@ def test_the_cli_records_an_incident_that_replay_and_triage_read(tmp_path: Path)
     assert json.loads(triaged.output)["hypotheses"][0]["cause"] == "oom_killed"
 
 
+def test_the_cli_records_the_variant_asked_for_and_its_metadata_says_which(tmp_path: Path) -> None:
+    out = tmp_path / "oom"
+    result = _cli("--app", ONLINE_BOUTIQUE, "--fault", "oom_killed", "--variant", "runtime", "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert metadata["simulation"]["variant"] == "runtime"
+    assert metadata["result"]["root_cause"] == "oom_killed"
+    triaged = CliRunner().invoke(main, ["triage", "--cluster", f"replay:{out}", "--json"])
+    assert json.loads(triaged.output)["hypotheses"][0]["cause"] == "oom_killed"
+
+
 def test_the_cli_records_a_set(tmp_path: Path) -> None:
     result = _cli("--many", "--apps", HOTEL, "--faults", "revoke_auth_mongodb,redeploy_without_PV", "--out",
                   str(tmp_path / "set"))
@@ -224,7 +236,10 @@ def test_the_cli_records_a_set(tmp_path: Path) -> None:
     (["--app", ONLINE_BOUTIQUE, "--fault", "oom_killed", "--target", "../etc"], 2, "not a Kubernetes object name"),
     (["--app", ONLINE_BOUTIQUE, "--fault", "oom_killed", "--target", "nosuch"], 2, "no deployment 'nosuch'"),
     (["--fault", "oom_killed"], 2, "give --app and --fault"),
-    (["--many", "--fault", "oom_killed"], 2, "leave out --app, --fault and --target"),
+    (["--many", "--fault", "oom_killed"], 2, "leave out --app, --fault, --target and --variant"),
+    (["--many", "--variant", "runtime"], 2, "leave out --app, --fault, --target and --variant"),
+    (["--app", ONLINE_BOUTIQUE, "--fault", "oom_killed", "--variant", "boot"], 2,
+     "fault 'oom_killed' has no variant 'boot'; variants: start, runtime"),
     (["--many", "--apps", "nope"], 2, "unknown app(s) 'nope'"),
     (["--many", "--faults", "oom_killed,gremlins"], 2, "unknown fault family 'gremlins'"),
     (["--many", "--faults", "revoke_auth_mongodb"], 2, "no fault of the library applies"),

@@ -54,6 +54,8 @@ def test_an_unreadable_state_file_is_reported_with_the_way_out(tmp_path: Path) -
     ("sim:online-boutique", SimSpec("online-boutique")),
     ("sim:hotel-reservation/revoke_auth_mongodb?target=mongodb-rate&seed=3&ticks=10",
      SimSpec("hotel-reservation", "revoke_auth_mongodb", "mongodb-rate", 3, 10)),
+    ("sim:online-boutique/oom_killed?variant=runtime&clean=1",
+     SimSpec("online-boutique", "oom_killed", clean=True, variant="runtime")),
 ])
 def test_cluster_specs_parse(text: str, expected: SimSpec) -> None:
     assert parse_sim_spec(text) == expected
@@ -66,6 +68,8 @@ def test_cluster_specs_parse(text: str, expected: SimSpec) -> None:
     ("sim:online-boutique/revoke_auth_mongodb", "does not apply"),
     ("sim:online-boutique?seed=x", "integers"),
     ("sim:online-boutique?colour=red", "unknown option"),
+    ("sim:online-boutique/oom_killed?variant=boot", "has no variant 'boot'; variants: start, runtime"),
+    ("sim:online-boutique?variant=runtime", "variant needs a fault"),
 ])
 def test_bad_cluster_specs_say_what_is_accepted(text: str, message: str) -> None:
     with pytest.raises(InvalidArgumentError, match=message):
@@ -136,3 +140,13 @@ def test_a_grep_is_matched_outside_the_session_lock(tmp_path: Path, monkeypatch:
     assert held_while_matching == [False]
     with pytest.raises(InvalidArgumentError, match="grep"):
         cluster.logs("frontend", "boutique", grep="(")
+
+
+def test_a_spec_names_the_variant_it_injects_drawn_from_the_seed_unless_clean_or_given() -> None:
+    assert parse_sim_spec("sim:online-boutique/oom_killed?clean=1").fault_variant() == "start"
+    assert parse_sim_spec("sim:online-boutique/oom_killed?variant=runtime").fault_variant() == "runtime"
+    drawn = {parse_sim_spec(f"sim:online-boutique/oom_killed?seed={s}").fault_variant() for s in range(8)}
+    assert drawn == {"start", "runtime"}
+    assert parse_sim_spec("sim:online-boutique").fault_variant() is None
+    assert SimSpec("online-boutique", "oom_killed", variant="runtime").name != SimSpec("online-boutique",
+                                                                                        "oom_killed").name

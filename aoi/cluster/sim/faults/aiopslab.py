@@ -505,7 +505,8 @@ class FeatureFlagFault(AIOpsLabFault):
     """
 
     flag: ClassVar[str]
-    variant: ClassVar[str] = "on"
+    flag_value: ClassVar[str] = "on"
+    """The flagd variant the flag is switched to (not a fault variant: see `Fault.variants`)."""
     apps = (ASTRONOMY,)
     system_level, fault_type = "Application", "Misconfiguration"
     configmap = "flagd-config"
@@ -514,7 +515,7 @@ class FeatureFlagFault(AIOpsLabFault):
     def inject(self, engine: Engine) -> None:
         cm = engine.state.store.get("ConfigMap", self.namespace, self.configmap)
         assert cm is not None
-        set_flag(cm, self.flag, self.variant)
+        set_flag(cm, self.flag, self.flag_value)
         engine.state.store.touch(cm)
         _restart(engine.state, self.flagd)
 
@@ -557,7 +558,7 @@ class CartServiceFailure(FeatureFlagFault):
 
 
 class ImageSlowLoad(FeatureFlagFault):
-    family, flag, variant = "astronomy_shop_image_slow_load", "imageSlowLoad", "10sec"
+    family, flag, flag_value = "astronomy_shop_image_slow_load", "imageSlowLoad", "10sec"
     default_targets: ClassVar[dict[str, str]] = {ASTRONOMY: "frontend"}
     description = "OTel demo flagd feature flag imageSlowLoad=10sec"
 
@@ -575,7 +576,7 @@ class LoadGeneratorFloodHomepage(FeatureFlagFault):
 
 
 class PaymentServiceFailure(FeatureFlagFault):
-    family, flag, variant = "astronomy_shop_payment_service_failure", "paymentFailure", "100%"
+    family, flag, flag_value = "astronomy_shop_payment_service_failure", "paymentFailure", "100%"
     default_targets: ClassVar[dict[str, str]] = {ASTRONOMY: "payment"}
     description = "OTel demo flagd feature flag paymentFailure=100%"
 

@@ -4,6 +4,10 @@ A fault only changes specs or state (a Service's targetPort, a MongoDB user's ro
 flag) through the engine. It never writes evidence: the reconciler and the traffic model produce the symptoms.
 Each fault also documents one correct mitigation, expressed as write-interface calls, and the tests check that
 it makes `is_mitigated` true within a few ticks, and that a wrong mitigation does not.
+
+A root cause that real clusters show in several shapes has `variants` (an OOM at start-up or at run time, a wrong
+host or a wrong port in an address variable): each changes other specs, so other symptoms emerge, while the ground
+truth (root cause and object) stays the family's. The first variant is the default, the benchmark's setting.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from aoi.cluster.interface import ClusterWriter
 
 if TYPE_CHECKING:
     from aoi.cluster.sim.engine import Engine
+
+DEFAULT_VARIANT = "default"
+"""The one variant of a family that real clusters show in a single shape."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +65,34 @@ class Fault(ABC):
     description: ClassVar[str] = ""
     mitigation_ticks: ClassVar[int] = 36
     """Ticks within which the documented mitigation must make the predicate true."""
+    variants: ClassVar[dict[str, str]] = {DEFAULT_VARIANT: ""}
+    """Variant name → one line on how it breaks the cluster; the first is the default. A family with one shape
+    keeps the single `default` variant (described by `description`)."""
 
-    def __init__(self, app: str, target: str | None = None) -> None:
+    def __init__(self, app: str, target: str | None = None, variant: str | None = None) -> None:
+        """The fault on `app`'s `target` (default: the family's usual one) in `variant` (default: the first).
+
+        Raises:
+            ValueError: the family does not apply to the app. KeyError: an unknown variant (the message lists the
+                valid ones).
+        """
         if app not in self.apps:
             raise ValueError(f"fault {self.family!r} does not apply to app {app!r}; valid apps: {', '.join(self.apps)}")
         self.app = app
         self.target = target or self.default_targets.get(app, "")
+        self.variant = self.check_variant(variant) if variant is not None else next(iter(self.variants))
+
+    @classmethod
+    def check_variant(cls, variant: str) -> str:
+        """The variant, if the family has it.
+
+        Raises:
+            KeyError: an unknown variant (the message lists the valid ones).
+        """
+        if variant not in cls.variants:
+            raise KeyError(f"fault {cls.family!r} has no variant {variant!r}; valid variants: "
+                           f"{', '.join(cls.variants)}")
+        return variant
 
     @abstractmethod
     def inject(self, engine: Engine) -> None:
@@ -98,4 +127,6 @@ class Fault(ABC):
 
     def describe(self) -> dict[str, Any]:
         return {"family": self.family, "app": self.app, "target": self.target, "system_level": self.system_level,
-                "fault_type": self.fault_type, "description": self.description}
+                "fault_type": self.fault_type, "description": self.description, "variant": self.variant,
+                "variants": [{"name": name, "description": text or self.description}
+                             for name, text in self.variants.items()]}

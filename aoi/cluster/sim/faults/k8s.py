@@ -27,7 +27,12 @@ from aoi.cluster.sim.controllers import active, mark_deleted, owned_by, pod_requ
 from aoi.cluster.sim.faults.base import Fault, GroundTruth
 from aoi.cluster.sim.faults.predicates import all_pods_healthy
 from aoi.cluster.sim.network import active_chaos, connect
-from aoi.cluster.sim.programs import PRIVATE_REGISTRY, UNRESOLVABLE_REGISTRIES
+from aoi.cluster.sim.programs import (
+    PRIVATE_REGISTRY,
+    PRIVATE_REGISTRY_LOGIN,
+    UNRESOLVABLE_REGISTRIES,
+    docker_config,
+)
 from aoi.cluster.sim.quantity import bytes_of, format_cpu, format_memory
 from aoi.cluster.sim.state import PodChaos
 
@@ -58,6 +63,7 @@ _WORKER_2 = {"online-boutique": "worker-02", **dict.fromkeys(_KIND_NODES, "kind-
 _CONTROL_PLANE = {"online-boutique": "master", **dict.fromkeys(_KIND_NODES, "kind-control-plane")}
 _NAMESPACE = dict.fromkeys(_ALL_APPS, "")
 
+HOSTNAME = "kubernetes.io/hostname"
 SANDBOX_LIMIT = "5Mi"
 """A memory limit too small for the container runtime's init process (the benchmark's oom_killed setting)."""
 
@@ -348,20 +354,42 @@ class NodeCordoned(K8sFault):
     system_level = SCHEDULING
     default_targets = _CART
     description = "Every worker node is cordoned: the redeployed pod stays Pending (node(s) were unschedulable)."
+    variants: ClassVar[dict[str, str]] = {
+        "all-workers": "Every worker is cordoned: FailedScheduling says every node was unschedulable.",
+        "pinned": ("The workload is pinned by a kubernetes.io/hostname nodeSelector to the worker it ran on, and that "
+                   "worker is cordoned (drained for maintenance): 1 node unschedulable, the others didn't match the "
+                   "selector."),
+    }
 
     def _workers(self, engine: Engine) -> list[str]:
         return [n.name for n in engine.state.app.nodes if n.role == "worker"]
 
+    def _cordoned(self, engine: Engine) -> list[str]:
+        """The nodes this fault cordons: every worker, or the one the workload is pinned to."""
+        if self.variant == "all-workers":
+            return self._workers(engine)
+        spec = _deployment(engine, self.workload())["spec"]["template"]["spec"]
+        pinned = (spec.get("nodeSelector") or {}).get(HOSTNAME)
+        if pinned is None:  # before injection: the worker the workload runs on
+            pinned = next((p["spec"]["nodeName"] for p in _pods_of(engine, self.workload())
+                           if p["spec"].get("nodeName") in self._workers(engine)), self._workers(engine)[0])
+        return [pinned]
+
     def inject(self, engine: Engine) -> None:
         store = engine.state.store
-        for name in self._workers(engine):
+        cordoned = self._cordoned(engine)
+        for name in cordoned:
             node = store.get("Node", None, name)
             node["spec"]["unschedulable"] = True
             store.touch(node)
+        if self.variant == "pinned":
+            dep = _deployment(engine, self.workload())
+            dep["spec"]["template"]["spec"]["nodeSelector"] = {HOSTNAME: cordoned[0]}
+            store.touch(dep)
         redeploy(engine, self.workload())
 
     def mitigate(self, cluster: ClusterWriter, engine: Engine) -> None:
-        for name in self._workers(engine):
+        for name in self._cordoned(engine):
             cluster.uncordon(name)
 
 
@@ -605,12 +633,23 @@ class ImageRegistryDnsFailure(ImageFault):
 class IncorrectImageReference(ImageFault):
     family = "incorrect_image_reference"
     description = "The image tag has a typo: the registry answers not found (ErrImagePull, then ImagePullBackOff)."
+    variants: ClassVar[dict[str, str]] = {
+        "tag": "The image tag has a typo: the registry answers not found (ErrImagePull, then ImagePullBackOff).",
+        "repository": ("The repository name has a typo: the registry knows no such repository (not found; Docker "
+                       "Hub answers pull access denied, repository does not exist or may require authorization)."),
+    }
 
     def edit(self, engine: Engine, spec: dict[str, Any], container: dict[str, Any]) -> None:
         repo, _, tag = container["image"].rpartition(":")
         if not repo or "/" in tag:
             repo, tag = container["image"], "latest"
-        container["image"] = f"{repo}:{'lastest' if tag == 'latest' else tag + '-rc0'}"
+        if self.variant == "tag":
+            container["image"] = f"{repo}:{'lastest' if tag == 'latest' else tag + '-rc0'}"
+            return
+        # One letter of the image's own name dropped (`adservice` → `adsrvice`).
+        head, _, last = repo.rpartition("/")
+        typo = last[:len(last) // 2] + last[len(last) // 2 + 1:]
+        container["image"] = f"{head + '/' if head else ''}{typo}:{tag}"
 
 
 class MissingImagePullSecret(TemplateFault):
@@ -618,22 +657,41 @@ class MissingImagePullSecret(TemplateFault):
     system_level = STARTUP
     description = ("The image moved to a private registry; the namespace has the registry credentials but the pod "
                    "does not reference them (401/403 on the token request).")
+    variants: ClassVar[dict[str, str]] = {
+        "unreferenced": ("The namespace has the registry's pull secret but the pod does not reference it: the pull "
+                         "goes anonymous and the token request is refused (403 Forbidden)."),
+        "missing": ("The pod references a pull secret that does not exist (FailedToRetrieveImagePullSecret), so the "
+                    "pull goes anonymous and is refused (403 Forbidden)."),
+        "wrong": ("The pod references an existing pull secret whose token the registry no longer accepts: the "
+                  "login is refused (401 Unauthorized)."),
+    }
     secret: ClassVar[str] = "regcred"
+    """The namespace's pull secret with the registry's current credentials."""
+    other: ClassVar[str] = "ghcr-pull"
+    """The secret the pod references instead (`missing`: never created; `wrong`: holding a revoked token)."""
 
     def inject(self, engine: Engine) -> None:
         state = engine.state
-        if state.store.get("Secret", _ns(engine), self.secret) is None:
-            state.store.create({"kind": "Secret", "metadata": {"name": self.secret, "namespace": _ns(engine)},
-                                "type": "kubernetes.io/dockerconfigjson",
-                                "data": {".dockerconfigjson": "eyJhdXRocyI6e319"}})
+        host = PRIVATE_REGISTRY.split("/", 1)[0]
+        logins = {self.secret: PRIVATE_REGISTRY_LOGIN}
+        if self.variant == "wrong":
+            logins[self.other] = (PRIVATE_REGISTRY_LOGIN[0], "ghp_revokedPullToken000000000000000000000")
+        for name, (user, password) in logins.items():
+            if state.store.get("Secret", _ns(engine), name) is None:
+                state.store.create({"kind": "Secret", "metadata": {"name": name, "namespace": _ns(engine)},
+                                    "type": "kubernetes.io/dockerconfigjson",
+                                    "data": {".dockerconfigjson": docker_config(host, user, password)}})
         super().inject(engine)
 
     def edit(self, engine: Engine, spec: dict[str, Any], container: dict[str, Any]) -> None:
         container["image"] = PRIVATE_REGISTRY + container["image"].rsplit("/", 1)[-1]
         spec.pop("imagePullSecrets", None)
+        if self.variant != "unreferenced":
+            spec["imagePullSecrets"] = [{"name": self.other}]
 
     def mitigate(self, cluster: ClusterWriter, engine: Engine) -> None:
-        cluster.patch("deployment", self.workload(), _ns(engine),
+        """Reference the namespace's working pull secret (instead of the missing or refused one)."""
+        cluster.patch("deployment", self.workload(), _ns(engine),  # a merge patch replaces the whole list
                       {"spec": {"template": {"spec": {"imagePullSecrets": [{"name": self.secret}]}}}})
 
 
@@ -661,11 +719,19 @@ class OomKilled(TemplateFault):
     paths = ("containers/0/resources",)
     description = ("A memory limit of a few MiB: the runtime's init process is OOM-killed while creating the "
                    "container (FailedCreatePodSandBox), the pod never starts.")
+    variants: ClassVar[dict[str, str]] = {
+        "start": ("A memory limit of a few MiB: the runtime's init process is OOM-killed while creating the "
+                  "container (FailedCreatePodSandBox), the pod never starts."),
+        "runtime": ("A memory limit below the program's working set: the container starts, the kernel kills it "
+                    "(Last State OOMKilled, exit code 137), it restarts into CrashLoopBackOff."),
+    }
 
     def edit(self, engine: Engine, spec: dict[str, Any], container: dict[str, Any]) -> None:
+        limit = SANDBOX_LIMIT if self.variant == "start" else format_memory(
+            max(16, _component(engine, self.workload()).mem_working_mi // 2) * 2**20)
         resources = container.setdefault("resources", {})
-        resources["limits"] = {**resources.get("limits", {}), "memory": SANDBOX_LIMIT}
-        resources["requests"] = {**resources.get("requests", {}), "memory": SANDBOX_LIMIT}
+        resources["limits"] = {**resources.get("limits", {}), "memory": limit}
+        resources["requests"] = {**resources.get("requests", {}), "memory": limit}
 
 
 def _probe_port(container: dict[str, Any], port: Any) -> int | None:
@@ -743,15 +809,27 @@ class LivenessProbeIncorrectProtocol(ProbeFault):
                                  **_wrong_protocol(comp, comp.container_port or 0)}
 
 
+_PORT_PROBE_VARIANTS = {
+    "native": ("A probe in the server's own protocol (gRPC health check, HTTP GET) on a port nothing listens on: "
+               "the gRPC probe times out connecting, the HTTP one is refused."),
+    "tcp": "A tcpSocket probe on a port nothing listens on: connect: connection refused.",
+}
+
+
+def _port_probe(comp: Component, port: int, variant: str) -> dict[str, Any]:
+    return {"tcpSocket": {"port": port}} if variant == "tcp" else _right_protocol(comp, port)
+
+
 class LivenessProbeIncorrectPort(ProbeFault):
     family = "liveness_probe_incorrect_port"
     which = "livenessProbe"
     description = "The liveness probe checks a port nothing listens on: the container is killed and restarted."
+    variants: ClassVar[dict[str, str]] = _PORT_PROBE_VARIANTS
 
     def edit(self, engine: Engine, spec: dict[str, Any], container: dict[str, Any]) -> None:
         comp = _component(engine, self.workload())
         wrong = 8080 if comp.container_port != 8080 else 9090
-        container[self.which] = {**self._base_probe(engine, container), **_right_protocol(comp, wrong)}
+        container[self.which] = {**self._base_probe(engine, container), **_port_probe(comp, wrong, self.variant)}
 
 
 class LivenessProbeIncorrectTiming(ProbeFault):
@@ -782,11 +860,12 @@ class ReadinessProbeIncorrectPort(ProbeFault):
     family = "readiness_probe_incorrect_port"
     which = "readinessProbe"
     description = "The readiness probe checks a port nothing listens on: Running but 0/1 Ready, no endpoints."
+    variants: ClassVar[dict[str, str]] = _PORT_PROBE_VARIANTS
 
     def edit(self, engine: Engine, spec: dict[str, Any], container: dict[str, Any]) -> None:
         comp = _component(engine, self.workload())
         container[self.which] = {**self._base_probe(engine, container),
-                                 **_right_protocol(comp, (comp.container_port or 0) + 1)}
+                                 **_port_probe(comp, (comp.container_port or 0) + 1, self.variant)}
 
 
 # -- Service routing -----------------------------------------------------------------------------------------------
@@ -826,10 +905,20 @@ class ServiceSelectorMismatch(ServiceFault):
 class ServicePortMappingMismatch(ServiceFault):
     family = "service_port_mapping_mismatch"
     description = "The Service's targetPort is not the port the container listens on: connection refused."
+    variants: ClassVar[dict[str, str]] = {
+        "numbered": ("targetPort is a number the container does not listen on: the endpoints carry it unchecked, "
+                     "connections are refused."),
+        "named": ("targetPort is a port name no container port declares: the endpoints controller cannot resolve "
+                  "it and lists no endpoints although the selector matches the pods."),
+    }
 
     def edit(self, engine: Engine, spec: dict[str, Any]) -> None:
+        comp = _component(engine, self.workload())
+        container = _deployment(engine, self.workload())["spec"]["template"]["spec"]["containers"][0]
+        declared = {p.get("name") for p in container.get("ports") or []}
+        name = next(n for n in (comp.protocol, "http", "server", "service-port") if n not in declared)
         for port in spec["ports"]:
-            port["targetPort"] = (_component(engine, self.workload()).container_port or 0) + 1
+            port["targetPort"] = (comp.container_port or 0) + 1 if self.variant == "numbered" else name
 
 
 class ServiceProtocolMismatch(ServiceFault):
@@ -848,18 +937,35 @@ class ServiceEnvVarAddressMismatch(K8sFault):
     default_targets = _ENV_CALLER
     description = ("The address environment variable of a dependency points at the wrong namespace: the name does "
                    "not resolve, the workload's calls fail while its own pod stays healthy.")
+    variants: ClassVar[dict[str, str]] = {
+        "namespace": ("The address names the dependency in the wrong namespace (`redis-cart.default:6379`): the "
+                      "lookup fails with no such host."),
+        "port": ("The right host on a port its Service does not expose: kube-proxy has no rule for it, the calls "
+                 "time out."),
+        "host": ("A misspelt Service name in the address (`redis-crat:6379`): the lookup fails with no such "
+                 "host."),
+    }
 
     def _variable(self, engine: Engine) -> tuple[str, str, int]:
         call = next(c for c in _component(engine, self.workload()).calls if c.env)
         port = _component(engine, call.target).port or 0
         return call.env or "", call.target, port
 
+    def _wrong_address(self, target: str, port: int) -> str:
+        if self.variant == "namespace":
+            return f"{target}.default:{port}"
+        if self.variant == "port":
+            return f"{target}:{port + 1}"
+        # Two neighbouring letters swapped near the end, the typo a hand-edited manifest shows.
+        i = len(target) - 3
+        return f"{target[:i]}{target[i + 1]}{target[i]}{target[i + 2:]}:{port}"
+
     def inject(self, engine: Engine) -> None:
         name, target, port = self._variable(engine)
 
         def edit(spec: dict[str, Any], container: dict[str, Any]) -> None:
             env = [e for e in container.get("env") or [] if e["name"] != name]
-            container["env"] = [*env, {"name": name, "value": f"{target}.default:{port}"}]
+            container["env"] = [*env, {"name": name, "value": self._wrong_address(target, port)}]
 
         _edit_template(engine, self.workload(), edit)
 
