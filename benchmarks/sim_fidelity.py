@@ -4,7 +4,7 @@ recording? Prints one row per case (the recording's top hypothesis and how many 
 
 The recordings are read at run time from `../shared/data/cloud-opsbench-dev` (evaluation only, never copied);
 the benchmark exits with a message when they are absent. A benchmark, not a test: it prints numbers.
-Run: .venv/bin/python benchmarks/sim_fidelity.py [--seeds 5] [--clean] [--ticks 24]
+Run: .venv/bin/python benchmarks/sim_fidelity.py [--seeds 5] [--clean] [--ticks 24] [--drawn-variants]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 from aoi.cluster.readonly import ReadOnlyView
 from aoi.cluster.replay import ReplayReader
 from aoi.cluster.sim.cluster import SimCluster
+from aoi.cluster.sim.faults import FAULTS
 from aoi.diagnosis import triage
 from aoi.evals.opsbench import case_dirs, dev_split_dir
 
@@ -31,6 +32,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5, help="simulate each case with seeds 0..N-1")
     parser.add_argument("--clean", action="store_true", help="simulate without the seeded noise")
     parser.add_argument("--ticks", type=int, default=24, help="simulated ticks between the fault and triage")
+    parser.add_argument("--drawn-variants", action="store_true",
+                        help="inject the variant each seed draws, not the benchmark's own setting (the default one)")
     args = parser.parse_args()
     root = dev_split_dir()
     if root is None:
@@ -46,7 +49,8 @@ def main() -> None:
         simulated = []
         for seed in range(args.seeds):
             cluster = SimCluster("online-boutique", seed=seed, noise=not args.clean)
-            cluster.inject(cause, None if kind == "namespace" else name)
+            variant = None if args.drawn_variants else next(iter(FAULTS[cause].variants))
+            cluster.inject(cause, None if kind == "namespace" else name, variant=variant)
             cluster.tick(args.ticks)
             simulated.append(_top(ReadOnlyView(cluster), "boutique"))
         same = sum(s == recorded for s in simulated)
@@ -57,7 +61,8 @@ def main() -> None:
                                                                          else ""))
     print(f"\nsame top hypothesis in {agree}/{runs} simulated incidents ({100 * agree / runs:.1f}%); "
           f"{cases_all_agree}/{len(case_dirs(root))} cases agree on every seed; "
-          f"noise {'off' if args.clean else 'on'}; {time.perf_counter() - started:.1f} s")
+          f"noise {'off' if args.clean else 'on'}; variants {'drawn' if args.drawn_variants else 'default'}; "
+          f"{time.perf_counter() - started:.1f} s")
 
 
 if __name__ == "__main__":
