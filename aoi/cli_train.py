@@ -55,7 +55,7 @@ def train_group() -> None:
 
     \b
     The loop:
-      aoi eval --suite aiopslab-sim --split train --agent expert --runs 1
+      aoi train generate --seeds 12
       aoi export --split train --out data/
       aoi train sft  --data data/ --out runs/sft  --agent expert --max-steps 50
       aoi train export-gguf --run runs/sft --out runs/sft.gguf
@@ -105,6 +105,42 @@ def _run(mode: str, config: Path | None, **flags: Any) -> None:
     click.echo(f"{mode}: {result.steps} steps on {result.samples} samples in {result.seconds:.0f} s; adapter "
                f"{result.adapter}" + (f"; reward curve [{curve}]" if curve else ""))
     click.echo(f"next: aoi train export-gguf --run {result.out} --out {result.out}.gguf", err=True)
+
+
+@train_group.command("generate")
+@click.option("--seeds", type=click.IntRange(1, 10_000), default=1, show_default=True,
+              help="Simulated clusters per (problem, task): seeds --from-seed .. --from-seed+N-1.")
+@click.option("--from-seed", type=click.IntRange(0, 9_999), default=0, show_default=True)
+@click.option("--budget-s", type=click.FloatRange(min=1), default=None,
+              help="Stop starting new episodes after this many seconds (run again to go on).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The episode store to add to (default: AOI_HOME's).")
+@click.option("--dry-run", is_flag=True, help="Print the pool's size by task and exit.")
+def generate_cmd(seeds: int, from_seed: int, budget_s: float | None, db: Path | None, dry_run: bool) -> None:
+    """Run the expert over the training pool of the simulator: the aiopslab-sim training problems, and every
+    Kubernetes root cause that may train on every app it applies to (detection, localization, mitigation and the
+    Cloud-OpsBench rca task), with noise, for each seed. Resumable: an episode already done is skipped.
+
+    \b
+    Examples:
+      aoi train generate --seeds 12 --budget-s 3600
+      aoi train generate --seeds 1 --dry-run
+    """
+    from collections import Counter
+
+    from aoi.store.db import default_db_path
+    from aoi.training.generate import generate, training_jobs
+
+    try:
+        jobs = training_jobs(range(from_seed, from_seed + seeds))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    counts = Counter(j.task for j in jobs)
+    click.echo(f"{len(jobs)} episodes in the pool: " + ", ".join(f"{t} {n}" for t, n in sorted(counts.items())))
+    if dry_run:
+        return
+    report = generate(jobs, db or default_db_path(), budget_s=budget_s, echo=click.echo)
+    click.echo(report.line())
 
 
 @train_group.command("sft")

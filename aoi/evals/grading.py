@@ -49,4 +49,14 @@ def grade(task: str, submission: Any, truth: GroundTruth, *, mitigated: bool | N
         if mitigated is None:
             raise ValueError("grading a mitigation needs the cluster's state predicate (mitigated=...)")
         return Grade(mitigated, float(mitigated), "mitigated" if mitigated else "the fault's predicate is still false")
-    raise ValueError(f"unknown task type {task!r}; valid: detection, localization, analysis, mitigation")
+    if task == "rca":
+        if not isinstance(submission, dict):
+            return Grade(False, 0.0, f"invalid format: expected {{root_causes, fault_objects}}, got {submission!r}")
+        causes, objects = submission.get("root_causes"), submission.get("fault_objects")
+        if not isinstance(causes, list) or not isinstance(objects, list):
+            return Grade(False, 0.0, f"invalid format: root_causes and fault_objects must be lists, got {submission!r}")
+        cause_hit = bool(causes) and causes[0] == truth.fault_type
+        object_hit = bool(objects) and objects[0] == truth.fault_object
+        return Grade(cause_hit and object_hit, (cause_hit + object_hit) / 2,
+                     f"expected {truth.fault_type} on {truth.fault_object}, got {causes[:1]} on {objects[:1]}")
+    raise ValueError(f"unknown task type {task!r}; valid: detection, localization, analysis, mitigation, rca")

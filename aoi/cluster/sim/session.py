@@ -154,15 +154,7 @@ class SimSession:
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError) as exc:
                 raise ClusterError(f"simulated cluster state at {self.path} is unreadable ({exc}); delete it to "
                                    f"start the scenario again") from exc
-        cluster = SimCluster(self.spec.app, self.spec.seed, noise=not self.spec.clean, mesh=self.spec.mesh)
-        if self.spec.fault:
-            cluster.inject(self.spec.fault, self.spec.target, variant=self.spec.variant)
-            ticks = self.spec.ticks_after_fault
-            if ticks is None:
-                ticks = CLEAN_TICKS_AFTER_FAULT if self.spec.clean else injection_ticks(cluster.engine.state.rng,
-                                                                                       DEV_PROFILE)
-            cluster.tick(ticks)
-        return cluster, self._clock()
+        return build_cluster(self.spec), self._clock()
 
     def _verified(self, data: bytes) -> bytes:
         """The body of a state file whose HMAC this installation's key confirms.
@@ -236,3 +228,20 @@ def _forward(method: str) -> Callable[..., Any]:
 for _method in (*READ_METHODS, *WRITE_METHODS):
     if _method not in SessionCluster.__dict__:
         setattr(SessionCluster, _method, _forward(_method))
+
+
+def build_cluster(spec: SimSpec) -> SimCluster:
+    """The incident a spec describes, as it first looks: the app (noisy unless clean, under its mesh), the fault in
+    its variant, and the ticks after it (drawn from the seed when the spec names none).
+
+    Raises:
+        KeyError: unknown fault or variant. ValueError: the fault does not apply to the app, or a bad mesh.
+    """
+    cluster = SimCluster(spec.app, spec.seed, noise=not spec.clean, mesh=spec.mesh)
+    if spec.fault:
+        cluster.inject(spec.fault, spec.target, variant=spec.variant)
+        ticks = spec.ticks_after_fault
+        if ticks is None:
+            ticks = CLEAN_TICKS_AFTER_FAULT if spec.clean else injection_ticks(cluster.engine.state.rng, DEV_PROFILE)
+        cluster.tick(ticks)
+    return cluster
