@@ -95,6 +95,10 @@ class ExpertPolicy:
 
     name = "expert"
 
+    def __init__(self, prompt_profile: str = "full") -> None:
+        self.prompt_profile = prompt_profile
+        """The prompt to read (`full`, or `compact` to produce training data for a small model)."""
+
     def complete(self, messages: list[Message], *, json_schema: dict | None = None, max_tokens: int = 512,
                  temperature: float = 0.0, seed: int | None = None) -> Completion:
         """The next decision for the Observer prompt in `messages`, as JSON text.

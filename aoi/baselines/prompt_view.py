@@ -77,8 +77,9 @@ def read_prompt(messages: list[Message]) -> PromptView:
     head = previous.group(2) if previous else ""
     summary = _field(head, "summary")
     earlier = tuple(m.group(2) for m in _EARLIER.finditer(user))
+    # Only the previous step's outputs: a findings block above it (the compact profile) is an earlier step's.
     outputs = tuple(ToolOutput(m.group(1), _args(m.group(2)), html.unescape(m.group(4)), "error='true'" in m.group(3))
-                    for m in _OUTPUT.finditer(user)) if previous else ()
+                    for m in _OUTPUT.finditer(user, previous.start())) if previous else ()
     feedback = _FEEDBACK.search(user)
     writes = _WRITE_TOOLS.search(system)
     notes = next((parse_notes(s) for s in (summary, *reversed(earlier)) if NOTES_MARK in s), {})

@@ -85,5 +85,4 @@ class Runtime:
     budget: Budget = field(default_factory=Budget)
     guidance: GuidanceProvider | None = None
     """Asked before every decision for lessons to show the Observer (the evolver's guidance memory)."""
-    prompt_budget_chars: int = 14_000
     observation_budget_chars: int = 5_000

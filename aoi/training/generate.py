@@ -112,9 +112,10 @@ class GenerateReport:
                 f"already done, {self.wall_s:.0f} s" + (" — stopped at the time budget" if self.stopped_early else ""))
 
 
-def generate(jobs: list[Job], db: Path, *, budget_s: float | None = None,
+def generate(jobs: list[Job], db: Path, *, budget_s: float | None = None, prompt_profile: str = "compact",
              echo: Callable[[str], None] | None = None) -> GenerateReport:
-    """Run the expert on every job not yet done in `db`, in order, until the jobs or `budget_s` run out."""
+    """Run the expert on every job not yet done in `db`, in order, until the jobs or `budget_s` run out. The
+    expert reads the `prompt_profile` prompt, so the recorded steps are what the small model will see."""
     from aoi.baselines.expert import ExpertPolicy
     from aoi.graph.runner import EpisodeFailedError, EpisodeRunner
     from aoi.store.db import connect
@@ -137,7 +138,7 @@ def generate(jobs: list[Job], db: Path, *, budget_s: float | None = None,
             break
         report.ran += 1
         try:
-            result = EpisodeRunner(_config(job, db), model=ExpertPolicy()).run()  # type: ignore[arg-type]
+            result = EpisodeRunner(_config(job, db), model=ExpertPolicy(prompt_profile)).run()  # type: ignore[arg-type]
         except EpisodeFailedError as exc:
             report.failed += 1
             if echo:

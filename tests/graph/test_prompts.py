@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from aoi.graph.compression import CompressedObservation, Observation, compress
 from aoi.graph.prompts import (
+    PROFILES,
     IterationRecord,
     Memory,
     TaskSpec,
@@ -197,3 +198,51 @@ def test_the_prompt_fits_the_budget_whenever_what_is_never_dropped_fits(steps: i
     messages = observer_messages(TASK, memory, TOOLS, ["g"], budget_chars=budget)
     assert _size(messages) <= max(budget, floor)
     assert "Problem: Users see HTTP 500 on /hotels." in messages[1]["content"]
+
+
+# -- profiles ---------------------------------------------------------------------------------------------------
+def _triage_output() -> CompressedObservation:
+    return _output("Triage of namespace test-hotel-reservation: 1 hypothesis from 40 reads.\n"
+                   "1. revoke_auth on service/mongodb-geo (score 0.80)", tool="triage")
+
+
+def test_the_compact_profile_shows_tools_as_signatures_and_keeps_the_triage_findings_on_top() -> None:
+    memory = Memory((_record(1, "triaged", _triage_output()), _record(2, "read the logs", _output("auth failed"))))
+    system, user = observer_messages(TASK, memory, TOOLS, profile=PROFILES["compact"])
+    assert "- get_logs(target, namespace?, tail?:integer)\n" in system["content"] + "\n"
+    assert "Container logs of a pod" not in system["content"]  # no purposes
+    assert "Write tools (proposals, approved by a human):\n- restart_workload(kind, name, namespace)" in \
+        system["content"]
+    content = user["content"]
+    assert content.index("Findings (triage, step 1):") < content.index("Earlier steps:") \
+        < content.index("Previous step 2:")
+    full_user = observer_messages(TASK, memory, TOOLS)[1]["content"]
+    assert "Findings (triage" not in full_user and "revoke_auth" not in full_user
+
+
+def test_no_findings_block_while_the_triage_is_the_previous_steps_own_output() -> None:
+    memory = Memory((_record(1, "triaged", _triage_output()),))
+    user = observer_messages(TASK, memory, TOOLS, profile=PROFILES["compact"])[1]["content"]
+    assert "Findings (triage" not in user and user.count("revoke_auth on service/mongodb-geo") == 1
+
+
+def test_the_compact_profile_keeps_to_its_budget_and_reads_back_the_same() -> None:
+    from aoi.baselines.prompt_view import read_prompt
+
+    big = _output("x " * 20_000)
+    memory = Memory((_record(1, "triaged", _triage_output()), _record(2, "Notes: root=geo", big)))
+    compact = observer_messages(TASK, memory, TOOLS, profile=PROFILES["compact"])
+    full = observer_messages(TASK, memory, TOOLS)
+    assert _size(compact) <= PROFILES["compact"].budget_chars < PROFILES["full"].budget_chars
+    a, b = read_prompt(compact), read_prompt(full)
+    assert (a.task, a.services, a.step, a.notes) == (b.task, b.services, b.step, b.notes) == (
+        "localization", SERVICES, 3, {"root": "geo"})
+    assert [o.tool for o in a.outputs] == [o.tool for o in b.outputs] == ["get_logs"]  # findings are not outputs
+
+
+def test_models_say_which_prompt_they_read() -> None:
+    from aoi.baselines.expert import ExpertPolicy
+    from aoi.graph.models.llamacpp import LlamaCppModel
+
+    assert LlamaCppModel().prompt_profile == "compact"  # the embedded model: nothing is loaded yet
+    assert ExpertPolicy().prompt_profile == "full" and ExpertPolicy("compact").prompt_profile == "compact"

@@ -32,7 +32,9 @@ class Model(Protocol):
     """A chat model that returns one completion per call.
 
     When `json_schema` is given the backend constrains the output to that schema (llama.cpp: a grammar;
-    OpenAI-compatible: `response_format`), so callers can parse the text without repair loops.
+    OpenAI-compatible: `response_format`), so callers can parse the text without repair loops. A model may say
+    which Observer prompt it reads best with a `prompt_profile` attribute (`aoi.graph.prompts.PROFILES`: `full`,
+    the default, or `compact` for small local models).
     """
 
     name: str

@@ -155,6 +155,10 @@ def default_threads() -> int:
     return int(value) if value.isdigit() and int(value) > 0 else available_cpus()
 
 
+SMALL_MODEL_BYTES = 1 << 30
+"""A GGUF smaller than this (about 2B parameters at 4 bits) gets the compact prompt by default."""
+
+
 class LlamaCppModel:
     """A GGUF model run by llama-cpp-python, loaded on first use and reused across calls.
 
@@ -165,13 +169,17 @@ class LlamaCppModel:
     """
 
     def __init__(self, model_path: Path | None = None, *, lora_path: Path | None = None, n_ctx: int = 8192,
-                 n_threads: int | None = None, seed: int = 0) -> None:
-        """Check the files now; load the model on the first call.
+                 n_threads: int | None = None, seed: int = 0, prompt_profile: str | None = None) -> None:
+        """Check the files now; load the model on the first call. `prompt_profile` (`full` or `compact`) defaults
+        to `compact` for the embedded model and any GGUF under `SMALL_MODEL_BYTES` (a small model, which is what
+        the compact prompt is for and what AOI trains on it), `full` otherwise.
 
         Raises:
             ModelError: `model_path` or `lora_path` is missing or not a GGUF file.
         """
         self.model_path = check_gguf(Path(model_path)) if model_path is not None else None
+        small = self.model_path is None or self.model_path.stat().st_size < SMALL_MODEL_BYTES
+        self.prompt_profile = prompt_profile or ("compact" if small else "full")
         self.lora_path = check_gguf(Path(lora_path), "LoRA adapter") if lora_path is not None else None
         self.n_ctx = n_ctx
         self.n_threads = n_threads or default_threads()

@@ -15,7 +15,7 @@ from langchain_core.runnables import RunnableConfig
 
 from aoi.graph.decision import DecisionError, decision_schema, generation_schema, parse_decision
 from aoi.graph.nodes.common import memory_of, task_spec, thread_id
-from aoi.graph.prompts import ToolCatalog, ToolInfo, observer_messages
+from aoi.graph.prompts import PROFILES, ToolCatalog, ToolInfo, observer_messages
 from aoi.graph.state import AgentState, Runtime
 from aoi.store.episodes import StepRecord
 
@@ -43,7 +43,8 @@ def make_reason(rt: Runtime) -> Any:
         generation = generation_schema(schema)
         memory = memory_of(state)
         guidance = list(rt.guidance(task, memory)) if rt.guidance is not None else []
-        messages = observer_messages(task, memory, catalog, guidance, budget_chars=rt.prompt_budget_chars)
+        profile = PROFILES.get(getattr(rt.model, "prompt_profile", "full"), PROFILES["full"])
+        messages = observer_messages(task, memory, catalog, guidance, profile=profile)
         if state.get("feedback"):
             messages[-1] = {**messages[-1], "content": f"{messages[-1]['content']}\n\nNote from AOI: "
                                                         f"{state['feedback']}"}
