@@ -374,6 +374,26 @@ def parse_decision(text: str, task: TaskType, read_tool_names: Collection[str], 
     return decision
 
 
+def _span_end(text: str, start: int) -> int:
+    """Where the brace opened at `start` closes, counting braces outside strings (the end of the text if it never
+    does): the extent of a candidate object even when its content is not valid JSON."""
+    depth, in_string, escaped = 0, False, False
+    for index in range(start, len(text)):
+        char = text[index]
+        if in_string:
+            escaped = not escaped and char == "\\"
+            in_string = escaped or char != '"'
+        elif char == '"':
+            in_string = True
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return len(text)
+
+
 def _extract_object(text: str) -> dict[str, Any]:
     """The first JSON object in `text` that has an `action` key, else the first one, else the first JSON error."""
     if not isinstance(text, str):
@@ -384,6 +404,8 @@ def _extract_object(text: str) -> dict[str, Any]:
     decoder = json.JSONDecoder(parse_constant=_reject_constant)
     found: list[tuple[int, dict[str, Any]]] = []
     first_error: tuple[int, str] | None = None
+    broken_until = -1
+    """Objects that start before this lie inside a broken one: a piece of it, not the decision."""
     start = text.find("{")
     for _ in range(_MAX_CANDIDATES):
         if start == -1:
@@ -393,6 +415,7 @@ def _extract_object(text: str) -> dict[str, Any]:
         except json.JSONDecodeError as exc:
             first_error = first_error or (start, f"invalid JSON at line {exc.lineno} column {exc.colno} "
                                                  f"(char {exc.pos}): {exc.msg}")
+            broken_until = max(broken_until, _span_end(text, start))
             start = text.find("{", start + 1)
             continue
         except RecursionError:
@@ -401,6 +424,10 @@ def _extract_object(text: str) -> dict[str, Any]:
             continue
         except ValueError as exc:  # NaN / Infinity, refused by _reject_constant
             first_error = first_error or (start, f"invalid JSON in the object at char {start}: {exc}")
+            broken_until = max(broken_until, _span_end(text, start))
+            start = text.find("{", start + 1)
+            continue
+        if start < broken_until:
             start = text.find("{", start + 1)
             continue
         if _nesting(obj) > _MAX_NESTING:

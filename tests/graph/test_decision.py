@@ -491,3 +491,11 @@ def test_a_sorted_key_decision_becomes_the_grammars_order_with_the_same_meaning(
 @pytest.mark.parametrize("text", ["not json", "[1, 2]", '{"action": "probe"', ""])
 def test_text_that_is_not_a_json_object_is_left_as_is(text: str) -> None:
     assert canonical_completion(text) == text
+
+
+@pytest.mark.parametrize("broken", ["NaN", '"unterminated', "[1, 2"])
+def test_an_object_nested_in_a_broken_answer_is_not_taken_for_the_decision(broken: str) -> None:
+    text = ('{"summary": "", "phase": "investigate", "hypothesis": "", "confidence": 5, "x": ' + broken
+            + ', "y": {"action": "probe", "tool_calls": []}}')
+    with pytest.raises(DecisionError, match="JSON"):
+        _parse(text)
