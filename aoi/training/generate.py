@@ -145,6 +145,7 @@ def generate(jobs: list[Job], db: Path, *, budget_s: float | None = None, prompt
                 echo(f"failed {job.cluster} {job.task}: {exc}")
             continue
         report.succeeded += bool(result.success)
+        report.wall_s = time.perf_counter() - started
         if echo and report.ran % 50 == 0:
             echo(f"[{index + 1}/{len(jobs)}] {report.line()}")
     report.wall_s = time.perf_counter() - started
