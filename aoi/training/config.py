@@ -60,6 +60,8 @@ class TrainConfig(BaseModel):
     batch_size: int = Field(default=1, ge=1)
     """SFT: samples per step. GRPO: prompts per step (each gets `num_generations` completions)."""
     gradient_accumulation_steps: int = Field(default=1, ge=1)
+    group_by_length: bool = True
+    """SFT: batch samples of similar length together (length bucketing), so a batch pads little."""
     lora_r: int = Field(default=64, ge=1)
     lora_alpha: int = Field(default=128, ge=1)
     lora_dropout: float = Field(default=0.0, ge=0, lt=1)

@@ -41,6 +41,11 @@ class TrainResult:
     log: list[dict[str, Any]]
 
     @property
+    def samples_per_second(self) -> float:
+        """Training samples (prompts, for GRPO) consumed per second of the run."""
+        return self.log[-1].get("samples_per_s", 0.0) if self.log else 0.0
+
+    @property
     def rewards(self) -> list[float]:
         """The mean reward of each logged GRPO step, in order (empty for SFT)."""
         return [float(r["reward"]) for r in self.log if "reward" in r]
@@ -121,7 +126,10 @@ def train(cfg: TrainConfig, *, echo: Callable[[str], None] | None = None) -> Tra
         def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **_: Any) -> None:
             if not logs or "train_runtime" in logs:
                 return
-            entry = {"step": state.global_step, "elapsed_s": round(time.perf_counter() - started, 2), **logs}
+            elapsed = time.perf_counter() - started
+            consumed = state.global_step * cfg.batch_size * cfg.gradient_accumulation_steps
+            entry = {"step": state.global_step, "elapsed_s": round(elapsed, 2),
+                     "samples_per_s": round(consumed / elapsed, 4) if elapsed > 0 else 0.0, **logs}
             log.append(entry)
             with (out / LOG_FILE).open("a") as handle:
                 handle.write(json.dumps(entry, default=float) + "\n")
@@ -163,7 +171,8 @@ def _trainer(cfg: TrainConfig, model: Any, tokenizer: Any, lora: Any, dataset: A
         from trl import SFTConfig, SFTTrainer
 
         args = SFTConfig(**common, per_device_train_batch_size=cfg.batch_size, max_length=None,
-                         completion_only_loss=True, packing=False)
+                         completion_only_loss=True, packing=False,
+                         train_sampling_strategy="group_by_length" if cfg.group_by_length else "random")
         return SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                           peft_config=lora, callbacks=callbacks)
     from trl import GRPOConfig, GRPOTrainer
@@ -194,7 +203,8 @@ def _score_only_labelled_positions() -> None:
 
 
 def _progress_line(entry: dict[str, Any], max_steps: int) -> str:
-    parts = [f"step {entry['step']}/{max_steps}", f"{entry['elapsed_s']:.0f}s"]
+    parts = [f"step {entry['step']}/{max_steps}", f"{entry['elapsed_s']:.0f}s",
+             f"{float(entry.get('samples_per_s', 0.0)):.3f} samples/s"]
     if "loss" in entry:
         parts.append(f"loss {float(entry['loss']):.4f}")
     if "reward" in entry:

@@ -76,6 +76,7 @@ def test_sft_trains_and_both_gguf_exports_match_transformers_in_llama_cpp(tiny: 
     assert result.steps == 2 and result.samples == 4
     assert [e["step"] for e in result.log] == [1, 2] and all("loss" in e for e in result.log)
     assert [e["learning_rate"] for e in result.log] == [5e-2, 5e-2]  # linear (the default) would halve it
+    assert result.samples_per_second > 0 and result.samples_per_second == result.log[-1]["samples_per_s"]
 
     merged = tmp_path / "merged.gguf"
     cli = CliRunner().invoke(main, ["train", "export-gguf", "--run", str(tmp_path / "sft"), "--out", str(merged),
