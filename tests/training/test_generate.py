@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -15,6 +16,8 @@ from aoi.cluster.sim.faults.k8s import K8S_FAULTS
 from aoi.cluster.spec import parse_sim_spec
 from aoi.evals.grading import grade
 from aoi.evals.problems import K8S_EVAL_SEED_OFFSET, K8S_TRAIN_ROOT_CAUSES, TRAIN_FAMILIES
+from aoi.store.db import connect
+from aoi.training.export import export_episodes
 from aoi.training.generate import generate, rca_choices, training_jobs
 from aoi.training.splits import episode_family, episode_split
 
@@ -66,6 +69,11 @@ def test_generating_runs_the_expert_and_a_second_run_skips_what_is_done(aoi_home
     assert (again.ran, again.skipped) == (0, 2)
     rows = sqlite3.connect(db).execute("SELECT task_type, model, success FROM episodes ORDER BY task_type").fetchall()
     assert rows == [("detection", "expert", 1.0), ("rca", "expert", 1.0)]
+    report = export_episodes(connect(db), aoi_home / "data", split="train", datasets=False)
+    samples = [json.loads(line) for line in (aoi_home / "data" / "steps.jsonl").read_text().splitlines()]
+    assert report.episodes == 2 and not report.quarantined
+    assert {s["split"] for s in samples} == {"train"} and {s["task_type"] for s in samples} == {"detection", "rca"}
+    assert all("Read tools (name(args; ? = optional)):" in s["messages"][0]["content"] for s in samples)  # compact
 
 
 def test_the_cli_reports_the_pool_and_refuses_evaluation_seeds(aoi_home: Path) -> None:
