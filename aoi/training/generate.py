@@ -41,8 +41,6 @@ class Job:
 
     cluster: str
     task: str
-    question: str | None = None
-    """The symptom text of an `rca` job (computed from the incident when the job runs, see `rca_question`)."""
 
     @property
     def thread_id(self) -> str:
@@ -158,7 +156,7 @@ def _config(job: Job, db: Path) -> Any:
 
     extra: dict[str, Any] = {}
     if job.task == "rca":
-        extra = {"question": job.question or rca_question(job.cluster),
+        extra = {"question": rca_question(job.cluster),
                  "choices": rca_choices(parse_sim_spec(job.cluster).app)}
     return EpisodeConfig(job.cluster, job.task, approve="auto", thread_id=job.thread_id, db=db,  # type: ignore[arg-type]
                          **extra)

@@ -8,6 +8,7 @@ trains), or a Kubernetes root cause that may train (`K8S_TRAIN_ROOT_CAUSES`, on 
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs
 
 SPLIT_CHOICES = ("train", "heldout", "external", "all")
@@ -24,7 +25,7 @@ def episode_family(cluster: str) -> str:
 def episode_seed(cluster: str) -> int:
     """The seed in a `sim:` spec (0 when it names none or an unreadable one)."""
     value = parse_qs(cluster.partition("?")[2]).get("seed", ["0"])[-1]
-    return int(value) if value.isdigit() else 0
+    return int(value) if re.fullmatch(r"[0-9]{1,12}", value) else 0
 
 
 def episode_split(cluster: str) -> str:

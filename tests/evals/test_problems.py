@@ -123,6 +123,7 @@ def test_the_k8s_split_trains_the_dev_split_root_causes_below_the_evaluation_see
     assert episode_split(by_id("oom_killed-mitigation-1").cluster(seed=0)) == "heldout"
     assert episode_split("sim:hotel-reservation/misconfig_app_hotel_res?seed=99999") == "train"
     assert episode_split("replay:/data/case") == "external"
+    assert episode_split("sim:online-boutique/oom_killed?seed=\u00b2") == "train"  # not a seed: read as 0
 
 
 def test_select_filters_by_glob_and_explains_bad_input() -> None:
