@@ -82,9 +82,13 @@ def _train_options(fn: Any) -> Any:
         click.option("--lora-alpha", type=int, default=None),
         click.option("--batch-size", type=int, default=None),
         click.option("--max-samples", type=int, default=None),
+        click.option("--max-per-group", type=int, default=None,
+                     help="Balance: at most this many samples per (fault family, task type)."),
         click.option("--max-prompt-tokens", type=int, default=None,
                      help="Skip samples with longer prompts (they are never truncated)."),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None),
+        click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default=None,
+                     help="auto: bf16 mixed precision where the hardware has it (GPU, AVX512-BF16 CPU)."),
         click.option("--seed", type=int, default=None),
     ]
     for option in reversed(options):

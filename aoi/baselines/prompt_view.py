@@ -133,6 +133,17 @@ def parse_notes(summary: str) -> dict[str, str]:
     return notes
 
 
+_NOTES_IN_MEMORY = re.compile(r"^((?:- step \d+|summary): .*?)\s*Notes: .*$", re.M)
+
+
+def without_notes(prompt: str) -> str:
+    """`prompt` with the policy notes cut from its memory lines (`- step N: …` and the previous step's `summary:`).
+
+    The notes are the `expert`'s private state; a model trained on its decisions writes plain summaries, so its
+    training prompts must show memory as its own would look."""
+    return _NOTES_IN_MEMORY.sub(r"\1", prompt)
+
+
 def render_notes(notes: dict[str, str], budget: int) -> str:
     """`Notes: k=v; ...` within `budget` characters; the keys given first are kept first."""
     out = NOTES_MARK.rstrip()

@@ -75,6 +75,15 @@ def use_gpu(cfg: TrainConfig) -> bool:
     return cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
 
 
+def use_bf16(cfg: TrainConfig) -> bool:
+    """Whether to train in bf16 mixed precision (see `TrainConfig.precision`)."""
+    import torch
+
+    if cfg.precision != "auto":
+        return cfg.precision == "bf16"
+    return use_gpu(cfg) or bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 def load_for_training(cfg: TrainConfig) -> tuple[Any, Any, Any]:
     """(model, tokenizer, peft_config): the base model to train, its tokenizer, and the LoRA config TRL applies
     (None when the loader already added LoRA, as Unsloth does)."""

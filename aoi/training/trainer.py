@@ -66,7 +66,38 @@ def load_samples(cfg: TrainConfig) -> list[dict[str, Any]]:
         rows = [r for r in rows if r.get("decision") and float(r.get("reward", 0.0)) >= cfg.min_reward]
         if cfg.agents:
             rows = [r for r in rows if r.get("agent") in cfg.agents or str(r.get("agent")).split(":")[0] in cfg.agents]
+    if cfg.max_per_group:
+        rows = balanced(rows, cfg.max_per_group, seed=cfg.seed)
     return rows[: cfg.max_samples] if cfg.max_samples else rows
+
+
+def balanced(rows: list[dict[str, Any]], per_group: int, *, seed: int = 0) -> list[dict[str, Any]]:
+    """At most `per_group` rows of each (family, task type), drawn at random with `seed`, interleaved group by group
+    so that any prefix (a run cut by its time budget, `max_samples`) is balanced too."""
+    import random
+
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((str(row.get("family", "")), str(row.get("task_type", ""))), []).append(row)
+    rng = random.Random(seed)
+    picked = [rng.sample(members, min(per_group, len(members))) for _, members in sorted(groups.items())]
+    return [group[i] for i in range(max(map(len, picked), default=0)) for group in picked if i < len(group)]
+
+
+def student_sample(prompt: str, completion: str) -> tuple[str, str]:
+    """(prompt, completion) as the trained model will meet and write them: the teacher's private notes cut from the
+    prompt's memory lines and from the completion's summary, the completion in the grammar's field order."""
+    from aoi.baselines.prompt_view import NOTES_MARK, without_notes
+    from aoi.graph.decision import canonical_completion
+
+    try:
+        decision = json.loads(completion)
+    except ValueError:
+        decision = None
+    if isinstance(decision, dict) and isinstance(decision.get("summary"), str):
+        decision["summary"] = decision["summary"].partition(NOTES_MARK)[0].rstrip()
+        completion = json.dumps(decision, ensure_ascii=False)
+    return without_notes(prompt), canonical_completion(completion.strip())
 
 
 def build_dataset(cfg: TrainConfig, rows: list[dict[str, Any]], tokenizer: Any) -> Any:
@@ -77,17 +108,18 @@ def build_dataset(cfg: TrainConfig, rows: list[dict[str, Any]], tokenizer: Any) 
     """
     from datasets import Dataset
 
-    from aoi.graph.decision import canonical_completion
     from aoi.training.modeling import END_OF_TURN, prompt_text
 
     records: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    seen: set[Any] = set()
     for row in rows:
-        prompt = prompt_text(row["messages"])
+        prompt, target = student_sample(prompt_text(row["messages"]), row["completion"])
         if cfg.max_prompt_tokens and len(tokenizer(prompt)["input_ids"]) > cfg.max_prompt_tokens:
             continue
         if cfg.mode == "sft":
-            target = canonical_completion(row["completion"].strip())
+            if (prompt, target) in seen:
+                continue
+            seen.add((prompt, target))
             records.append({"prompt": prompt, "completion": target + END_OF_TURN})
         elif prompt not in seen:
             seen.add(prompt)
@@ -110,7 +142,7 @@ def train(cfg: TrainConfig, *, echo: Callable[[str], None] | None = None) -> Tra
     from transformers import PrinterCallback, TrainerCallback
     from transformers.trainer_utils import get_last_checkpoint
 
-    from aoi.training.modeling import base_gguf, load_for_training, use_gpu
+    from aoi.training.modeling import base_gguf, load_for_training, use_bf16, use_gpu
 
     say = echo or (lambda line: print(line, file=sys.stderr, flush=True))
     out = Path(cfg.out).expanduser()
@@ -144,7 +176,7 @@ def train(cfg: TrainConfig, *, echo: Callable[[str], None] | None = None) -> Tra
               "lr_scheduler_type": cfg.lr_scheduler_type,
               "gradient_accumulation_steps": cfg.gradient_accumulation_steps, "logging_steps": 1,
               "save_strategy": "steps", "save_steps": cfg.save_steps, "save_total_limit": 2, "report_to": [],
-              "seed": cfg.seed, "use_cpu": not use_gpu(cfg), "bf16": use_gpu(cfg), "disable_tqdm": True,
+              "seed": cfg.seed, "use_cpu": not use_gpu(cfg), "bf16": use_bf16(cfg), "disable_tqdm": True,
               "dataloader_num_workers": 0}
     trainer = _trainer(cfg, model, tokenizer, lora, dataset, common, [Progress()])
     trainer.remove_callback(PrinterCallback)  # it prints raw log dicts to stdout; Progress reports instead

@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("datasets")
 
 from aoi.training.config import load_config
-from aoi.training.trainer import build_dataset
+from aoi.training.trainer import balanced, build_dataset
 
 EXPERT_TEXT = json.dumps({"action": "probe", "confidence": 30, "hypothesis": "geo crashes", "phase": "investigate",
                           "summary": "geo is crash-looping",
@@ -33,6 +33,46 @@ def test_sft_targets_follow_the_grammars_field_order_and_end_the_turn(tmp_path: 
     assert record["completion"].endswith("<end_of_turn>")
     assert target.startswith('{"summary": "geo is crash-looping", "phase": "investigate"')
     assert json.loads(target) == json.loads(EXPERT_TEXT)
+
+
+NOTED_PROMPT = """Task: localization
+Earlier steps:
+- step 1: Start with triage. Notes: done=triage
+- step 2: Check the alerts. Notes: done=triage,alerts; bad=geo:CrashLoopBackOff
+
+Previous step 3:
+summary: geo is crash-looping. Notes: done=triage,alerts,logs:geo; warn=geo:BackOff:
+<tool_output tool='get_logs' args='{}' untrusted='true'>
+config Notes: kept, it is tool output
+</tool_output>"""
+
+
+def test_the_teachers_notes_are_cut_from_memory_and_completion_but_not_from_tool_output(tmp_path: Path) -> None:
+    cfg = load_config(None, mode="sft", data=tmp_path, out=tmp_path / "run")
+    noted = json.loads(EXPERT_TEXT) | {"summary": "read geo's crash. Notes: done=triage,logs:geo; bad=geo:Crash"}
+    rows = [{"messages": [{"role": "user", "content": NOTED_PROMPT}], "completion": json.dumps(noted)}] * 2
+
+    records = build_dataset(cfg, rows, tokenizer)
+
+    assert len(records) == 1  # identical once the notes are gone: de-duplicated
+    prompt, completion = records[0]["prompt"], records[0]["completion"].removesuffix("<end_of_turn>")
+    assert "- step 1: Start with triage.\n- step 2: Check the alerts.\n" in prompt
+    assert "summary: geo is crash-looping.\n" in prompt
+    assert "done=" not in prompt and "config Notes: kept, it is tool output" in prompt
+    assert json.loads(completion)["summary"] == "read geo's crash."
+
+
+def test_balancing_caps_each_family_and_task_and_interleaves_them() -> None:
+    rows = ([{"family": "oom", "task_type": "mitigation", "n": i} for i in range(50)]
+            + [{"family": "oom", "task_type": "detection", "n": i} for i in range(3)]
+            + [{"family": "dns", "task_type": "mitigation", "n": i} for i in range(10)])
+
+    picked = balanced(rows, 5, seed=1)
+
+    groups = [(r["family"], r["task_type"]) for r in picked]
+    assert len(picked) == 13 and groups.count(("oom", "mitigation")) == 5 and groups.count(("oom", "detection")) == 3
+    assert set(groups[:3]) == {("oom", "mitigation"), ("oom", "detection"), ("dns", "mitigation")}
+    assert picked == balanced(rows, 5, seed=1) and picked != balanced(rows, 5, seed=2)
 
 
 def test_scoring_only_labelled_positions_on_cpu_gives_the_same_loss_and_gradients(
