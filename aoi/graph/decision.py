@@ -179,7 +179,7 @@ def decision_schema(task: TaskType, read_tools: Mapping[str, Mapping[str, Any]],
         defs["write_call"] = _calls_union(write_tools, service_ref)
         variants.append(_variant("act", {"type": "array", "items": {"$ref": "#/$defs/write_call"},
                                          "minItems": 1, "maxItems": 1}))
-    variants.append(_variant("submit", {"type": "array", "maxItems": 0},
+    variants.append(_variant("submit", {"type": "array", "items": {"type": "object"}, "maxItems": 0},
                              _submission_schema(task, service_ref, {"root_causes": list(root_causes),
                                                                     "fault_objects": list(fault_objects)})))
     return {"$defs": defs, "anyOf": variants}

@@ -72,6 +72,9 @@ class TrainConfig(BaseModel):
     num_generations: int = Field(default=4, ge=2)
     max_completion_length: int = Field(default=256, ge=8)
     temperature: float = Field(default=1.0, gt=0)
+    constrained: bool = True
+    """GRPO: sample completions under the decision grammar the agent decodes with (`aoi.training.constrained`), so
+    every completion parses; off, transformers samples freely."""
     beta: float = Field(default=0.0, ge=0)
     """GRPO's KL coefficient; 0 needs no reference model (half the memory and compute)."""
     save_steps: int = Field(default=10, ge=1)

@@ -2,8 +2,9 @@
 
 * SFT (`aoi train sft`) imitates recorded decisions — the warm start on the `expert` policy's trajectories, since
   the embedded model is a base model.
-* GRPO (`aoi train grpo`) samples `num_generations` decisions per exported prompt and optimises the weighted
-  verifiable rewards of `aoi.training.rewards` (each completion parsed with the agent's own `parse_decision`).
+* GRPO (`aoi train grpo`) samples `num_generations` decisions per exported prompt — under the agent's decision
+  grammar (`aoi.training.constrained`), so every completion parses — and optimises the weighted verifiable rewards
+  of `aoi.training.rewards` (each completion parsed with the agent's own `parse_decision`).
 
 A run folder holds `checkpoints/` (resumable: a rerun continues from the newest one), `train_log.jsonl` (every
 logged step: loss, reward and each reward's mean, seconds), `adapter/` (the LoRA adapter, plus `aoi.json` naming the
@@ -212,12 +213,21 @@ def _trainer(cfg: TrainConfig, model: Any, tokenizer: Any, lora: Any, dataset: A
     from aoi.training.rewards import trl_rewards
 
     funcs, weights = trl_rewards()
+    rollout = None
+    if cfg.constrained:
+        import os
+
+        from aoi.training.constrained import grammar_rollout, sample_grammar
+        from aoi.training.modeling import base_gguf
+
+        os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # rollout_func is marked experimental in TRL
+        rollout = grammar_rollout({row["prompt"]: sample_grammar(row) for row in dataset}, base_gguf(cfg.base))
     args = GRPOConfig(**common, per_device_train_batch_size=cfg.batch_size * cfg.num_generations,
                       num_generations=cfg.num_generations, max_completion_length=cfg.max_completion_length,
                       temperature=cfg.temperature, beta=cfg.beta, reward_weights=weights,
                       remove_unused_columns=False, log_completions=False)
     return GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=dataset,
-                       processing_class=tokenizer, peft_config=lora, callbacks=callbacks)
+                       processing_class=tokenizer, peft_config=lora, callbacks=callbacks, rollout_func=rollout)
 
 
 def _score_only_labelled_positions() -> None:
