@@ -136,7 +136,7 @@ def generate(jobs: list[Job], db: Path, *, budget_s: float | None = None, prompt
             break
         report.ran += 1
         try:
-            result = EpisodeRunner(_config(job, db), model=ExpertPolicy(prompt_profile)).run()  # type: ignore[arg-type]
+            result = EpisodeRunner(episode_config(job, db), model=ExpertPolicy(prompt_profile)).run()  # type: ignore[arg-type]
         except EpisodeFailedError as exc:
             report.failed += 1
             if echo:
@@ -150,7 +150,8 @@ def generate(jobs: list[Job], db: Path, *, budget_s: float | None = None, prompt
     return report
 
 
-def _config(job: Job, db: Path) -> Any:
+def episode_config(job: Job, db: Path) -> Any:
+    """The episode `job` runs as: auto-approved (a simulator), recorded in `db` under the job's thread id."""
     from aoi.cluster.spec import parse_sim_spec
     from aoi.graph.runner import EpisodeConfig
 

@@ -12,8 +12,13 @@ import pytest
 pytest.importorskip("transformers")
 
 from aoi.graph.decision import DecisionError, parse_decision
-from aoi.training.constrained import GrammarError, GrammarLogitsProcessor, GrammarState, constrained_generate, \
-    sample_grammar
+from aoi.training.constrained import (
+    GrammarError,
+    GrammarLogitsProcessor,
+    GrammarState,
+    constrained_generate,
+    sample_grammar,
+)
 from aoi.training.tiny import build_tiny_gguf
 
 SERVICES = ["geo", "search"]
