@@ -147,6 +147,55 @@ def generate_cmd(seeds: int, from_seed: int, budget_s: float | None, db: Path | 
     click.echo(report.line())
 
 
+@train_group.command("grpo-episodes")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Run folder: adapter/, train_log.jsonl, rollouts.db (rerun to resume).")
+@click.option("--base", default="embedded", show_default=True, help="embedded or a GGUF path.")
+@click.option("--adapter", "adapter_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=None, help="Start from this LoRA adapter (an SFT run's adapter/).")
+@click.option("--seeds", type=click.IntRange(1, 10_000), default=1, show_default=True,
+              help="Problems of the training pool for these seeds, shuffled.")
+@click.option("--group", type=click.IntRange(2, 64), default=4, show_default=True, help="Rollouts per problem.")
+@click.option("--max-steps", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--time-budget", "time_budget_s", type=click.FloatRange(min=1), default=None,
+              help="Stop (and save) after this many seconds.")
+@click.option("--lr", "learning_rate", type=click.FloatRange(min=0, min_open=True), default=1e-5, show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+def grpo_episodes_cmd(out: Path, base: str, adapter_dir: Path | None, seeds: int, group: int, max_steps: int,
+                      time_budget_s: float | None, learning_rate: float, device: str) -> None:
+    """Multi-turn GRPO: each rollout is a whole episode of the agent on the simulator (the model answering every
+    step under the decision grammar), rewarded by the oracle plus the step rewards; one optimiser step per group.
+
+    \b
+    Examples:
+      aoi train grpo-episodes --adapter runs/sft/adapter --out runs/mt --max-steps 20 --time-budget 3600
+    """
+    import random
+
+    from aoi.training.config import ConfigError, load_config
+    from aoi.training.generate import training_jobs
+    from aoi.training.modeling import base_gguf, load_for_training
+    from aoi.training.multiturn import grpo_episodes
+
+    try:
+        cfg = load_config(None, mode="grpo", data=out, out=out, base=base, device=device)
+        gguf = base_gguf(cfg.base)
+    except (ConfigError, ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    model, tokenizer, lora = load_for_training(cfg)
+    if lora is not None:
+        from peft import PeftModel, get_peft_model
+
+        model = (PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=True) if adapter_dir
+                 else get_peft_model(model, lora))
+    jobs = training_jobs(range(seeds))
+    random.Random(0).shuffle(jobs)
+    log = grpo_episodes(model, tokenizer, gguf, jobs, out, group=group, max_steps=max_steps,
+                        learning_rate=learning_rate, time_budget_s=time_budget_s, echo=click.echo)
+    rewards = ", ".join(f"{e['reward']:.3f}" for e in log)
+    click.echo(f"grpo-episodes: {len(log)} steps this run; reward curve [{rewards}]; adapter {out / 'adapter'}")
+
+
 @train_group.command("sft")
 @_train_options
 @click.option("--agent", "agents", multiple=True, help="Imitate only this agent's decisions (e.g. expert).")

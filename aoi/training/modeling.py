@@ -40,7 +40,7 @@ def base_gguf(base: str) -> Path:
     """
     from aoi.graph.models.llamacpp import check_gguf, embedded_model_path
 
-    return embedded_model_path() if base == "embedded" else check_gguf(Path(base))
+    return embedded_model_path() if base in ("embedded", "embedded-base") else check_gguf(Path(base))
 
 
 def hf_checkpoint(gguf_path: Path) -> Path:

@@ -12,7 +12,8 @@ from aoi.graph.models.base import Completion, ContextTooLong, Message, Model, Mo
 __all__ = ["SPEC_FORMS", "Completion", "ContextTooLong", "Message", "Model", "ModelError", "load_model"]
 
 SPEC_FORMS = (
-    "embedded  (the bundled Gemma 3 270M, Q4_K_M, run by llama.cpp)",
+    "embedded  (the bundled Gemma 3 270M, Q4_K_M, run by llama.cpp, with AOI's trained adapter when shipped)",
+    "embedded-base  (the bundled model without the adapter)",
     "PATH.gguf  (any local GGUF model)",
     "PATH.gguf+lora:ADAPTER.gguf  (a GGUF model with a llama.cpp LoRA adapter)",
     "openai:MODEL_NAME  (an OpenAI-compatible server; AOI_OPENAI_BASE_URL, AOI_OPENAI_API_KEY)",
@@ -31,10 +32,15 @@ def load_model(spec: str, *, seed: int = 0) -> Model:
         ModelError: a named file is missing or is not a GGUF / JSONL script.
     """
     spec = spec.strip()
-    if spec == "embedded":
+    if spec in ("embedded", "embedded-base"):
         from aoi.graph.models.llamacpp import LlamaCppModel
+        from aoi.models import AdapterError, shipped_adapter
 
-        return LlamaCppModel(seed=seed)
+        try:
+            adapter = shipped_adapter() if spec == "embedded" else None
+        except AdapterError as exc:
+            raise ModelError(str(exc)) from exc
+        return LlamaCppModel(lora_path=adapter, seed=seed)
     if spec.startswith("scripted:") and spec.removeprefix("scripted:"):
         from aoi.graph.models.scripted import ScriptedModel
 
