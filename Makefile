@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: demo test test-llm bench clean
+.PHONY: demo test test-llm bench train-default clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,16 @@ test-llm: $(VENV)/.test-installed
 
 bench: $(VENV)/.demo-installed
 	$(BIN)/python benchmarks/sim_speed.py
+
+# The shipped default adapter, reproduced from nothing on this CPU (hours; resumable): see aoi/models/MODEL_CARD.md.
+train-default: $(VENV)/.test-installed
+	BIN=$(BIN) bash benchmarks/train_default.sh
+
+# The GPU training stack (Unsloth) in its own venv: `bash benchmarks/gpu_train.sh EXPORT_DIR` creates it too.
+.venv-gpu/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-gpu
+	.venv-gpu/bin/python -m pip install -q --disable-pip-version-check -e '.[gpu]'
+	touch $@
 
 clean:
 	rm -rf $(VENV)

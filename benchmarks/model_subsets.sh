@@ -15,3 +15,14 @@ MODEL_BUDGET="--runs 5 --max-steps 8 --max-seconds 180 --workers 2"
 REACT_HELDOUT_SUBSET="k8s_target_port-misconfig-detection-1,auth_miss_mongodb-localization-1,\
 wrong_bin_usage-analysis-1,scale_pod_zero_social_net-mitigation-1"
 REACT_TRAIN_SUBSET="misconfig_app_hotel_res-detection-1,container_kill-localization,misconfig_app_hotel_res-analysis-1"
+# Issue 16's acceptance subset: 24 held-out problems, six per task type, from all ten held-out families.
+HELDOUT_24="k8s_target_port-misconfig-detection-1,revoke_auth_mongodb-detection-1,scale_pod_zero_social_net-detection-1,\
+pod_kill_hotel_res-detection-1,astronomy_shop_ad_service_high_cpu-detection-1,wrong_bin_usage-detection-1,\
+auth_miss_mongodb-localization-1,pod_kill_hotel_res-localization-1,user_unregistered_mongodb-localization-1,\
+assign_to_non_existent_node_social_net-localization-1,network_loss_hotel_res-localization-1,\
+astronomy_shop_payment_service_unreachable-localization-1,\
+wrong_bin_usage-analysis-1,user_unregistered_mongodb-analysis-1,k8s_target_port-misconfig-analysis-1,\
+revoke_auth_mongodb-analysis-1,scale_pod_zero_social_net-analysis-1,redeploy_without_PV-analysis-1,\
+scale_pod_zero_social_net-mitigation-1,k8s_target_port-misconfig-mitigation-1,auth_miss_mongodb-mitigation-1,\
+assign_to_non_existent_node_social_net-mitigation-1,revoke_auth_mongodb-mitigation-1,\
+astronomy_shop_kafka_queue_problems-mitigation-1"
