@@ -64,3 +64,32 @@ def test_the_shipped_adapter_matches_its_model_card_and_loads_with_the_base() ->
     with load_model("embedded-base") as base:
         assert base.name == EMBEDDED_NAME
         assert base.complete([{"role": "user", "content": "Say ok."}], max_tokens=2).completion_tokens >= 1
+
+
+def test_aoi_train_ship_copies_the_adapter_records_the_run_and_updates_the_card(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from aoi.cli import main
+
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "MODEL_CARD.md").write_text("Adapter sha256: `0000`\n")
+    monkeypatch.setattr("aoi.models.package_dir", lambda: package)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"mode": "sft", "lora_r": 32}))
+    (run / "train_log.jsonl").write_text(json.dumps({"step": 7, "elapsed_s": 70.0, "loss": 0.3}) + "\n")
+    adapter = build_tiny_gguf(tmp_path / "adapter.gguf")
+
+    result = CliRunner().invoke(main, ["train", "ship", "--adapter-gguf", str(adapter), "--run", str(run)])
+
+    assert result.exit_code == 0, result.output
+    meta = manifest(package)
+    assert meta is not None and meta["steps"] == 7 and meta["config"]["lora_r"] == 32
+    assert (package / "MODEL_CARD.md").read_text() == f"Adapter sha256: `{sha256_of(adapter)}`\n"
+    missing = CliRunner().invoke(main, ["train", "ship", "--adapter-gguf", str(tmp_path / "no.gguf"),
+                                        "--run", str(run)])
+    assert missing.exit_code != 0 and "does not exist" in missing.output
